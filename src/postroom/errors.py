@@ -1,0 +1,118 @@
+"""Domain errors.
+
+These carry no wire codes: ``postroom.protocol.wire_errors`` maps each class to the
+AWS error shape (code, HTTP status, query-protocol code). The class docstring is the
+default message.
+"""
+
+from __future__ import annotations
+
+
+class PostroomError(Exception):
+    """An error in postroom."""
+
+    sender_fault: bool = True
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message if message is not None else (type(self).__doc__ or "").strip()
+        super().__init__(self.message)
+
+
+class InvalidParameterValue(PostroomError):
+    """An invalid or out-of-range value was supplied for the input parameter."""
+
+
+class MissingParameter(PostroomError):
+    """A required parameter is missing."""
+
+
+class InvalidAttributeName(PostroomError):
+    """The specified attribute doesn't exist."""
+
+
+class InvalidAttributeValue(PostroomError):
+    """A queue attribute value is invalid."""
+
+
+class QueueDoesNotExist(PostroomError):
+    """The specified queue doesn't exist."""
+
+
+class QueueAlreadyExists(PostroomError):
+    """A queue with this name already exists with different attributes."""
+
+
+class QueueDeletedRecently(PostroomError):
+    """You must wait 60 seconds after deleting a queue before you can create another queue with the same name."""
+
+
+class ReceiptHandleIsInvalid(PostroomError):
+    """The specified receipt handle isn't valid."""
+
+
+class MessageNotInflight(PostroomError):
+    """The specified message isn't in flight."""
+
+
+class BatchEntryIdsNotDistinct(PostroomError):
+    """Two or more batch entries in the request have the same Id."""
+
+
+class TooManyEntriesInBatchRequest(PostroomError):
+    """The batch request contains more entries than permissible."""
+
+
+class EmptyBatchRequest(PostroomError):
+    """The batch request doesn't contain any entries."""
+
+
+class InvalidBatchEntryId(PostroomError):
+    """The Id of a batch entry in a batch request doesn't abide by the specification."""
+
+
+class BatchRequestTooLong(PostroomError):
+    """The length of all the messages put together is more than the limit."""
+
+
+class PurgeQueueInProgress(PostroomError):
+    """Only one PurgeQueue operation on a queue is allowed every 60 seconds."""
+
+
+class InvalidMessageContents(PostroomError):
+    """The message contains characters outside the allowed set."""
+
+
+class OverLimit(PostroomError):
+    """The specified action violates a limit."""
+
+
+class UnsupportedOperation(PostroomError):
+    """Error code 400. Unsupported operation."""
+
+
+class InvalidAction(PostroomError):
+    """The action or operation requested is invalid."""
+
+
+class ResourceNotFound(PostroomError):
+    """One or more specified resources don't exist."""
+
+
+class InvalidAddress(PostroomError):
+    """The specified ID is invalid."""
+
+
+class InvalidSecurity(PostroomError):
+    """The request was not made over HTTPS or did not use SigV4 for signing."""
+
+
+class ServiceUnavailable(PostroomError):
+    """The request has failed due to a temporary failure of the server."""
+
+    sender_fault = False
+
+
+class InternalError(PostroomError):
+    """The request processing has failed because of an unknown error, exception or failure."""
+
+    sender_fault = False
