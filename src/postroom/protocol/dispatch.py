@@ -1,0 +1,168 @@
+"""One request in, one response out: recognise the protocol, parse with the service
+model, call the handler, serialise the result or the error in that protocol's shape.
+
+AWS SQS accepts both protocols on one endpoint: AWS JSON 1.0 (``X-Amz-Target:
+AmazonSQS.<Action>``) and the query protocol (``Action=<Action>&Version=2012-11-05``,
+form-encoded, optionally POSTed to the queue URL's own path instead of naming
+``QueueUrl``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from postroom.errors import InvalidAction, PostroomError
+from postroom.protocol import sqs_messages as m
+from postroom.protocol import sqs_queues as q
+from postroom.protocol.handler_support import Services
+from postroom.protocol.models import sqs_model
+from postroom.protocol.parse import parse_json_request, parse_query_request
+from postroom.protocol.serialize import (
+    serialize_json_error,
+    serialize_json_response,
+    serialize_query_error,
+    serialize_query_response,
+)
+from postroom.protocol.wire_errors import json_error_headers, wire_error
+from postroom.service.context import RequestContext
+
+log = logging.getLogger("postroom.protocol")
+
+Handler = Callable[[Services, RequestContext, Mapping[str, Any]], Awaitable[dict[str, Any]]]
+
+HANDLERS: dict[str, Handler] = {
+    "CreateQueue": q.create_queue,
+    "GetQueueUrl": q.get_queue_url,
+    "ListQueues": q.list_queues,
+    "DeleteQueue": q.delete_queue,
+    "GetQueueAttributes": q.get_queue_attributes,
+    "SetQueueAttributes": q.set_queue_attributes,
+    "TagQueue": q.tag_queue,
+    "UntagQueue": q.untag_queue,
+    "ListQueueTags": q.list_queue_tags,
+    "ListDeadLetterSourceQueues": q.list_dead_letter_source_queues,
+    "AddPermission": q.add_permission,
+    "RemovePermission": q.remove_permission,
+    "StartMessageMoveTask": q.start_message_move_task,
+    "ListMessageMoveTasks": q.list_message_move_tasks,
+    "CancelMessageMoveTask": q.cancel_message_move_task,
+    "SendMessage": m.send_message,
+    "SendMessageBatch": m.send_message_batch,
+    "ReceiveMessage": m.receive_message,
+    "DeleteMessage": m.delete_message,
+    "DeleteMessageBatch": m.delete_message_batch,
+    "ChangeMessageVisibility": m.change_message_visibility,
+    "ChangeMessageVisibilityBatch": m.change_message_visibility_batch,
+    "PurgeQueue": m.purge_queue,
+}
+
+JSON_CONTENT_TYPE = b"application/x-amz-json-1.0"
+XML_CONTENT_TYPE = b"text/xml"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]*)/(\d{8})/([^/]*)/([^/]*)/")
+
+
+@dataclass
+class Response:
+    status: int
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    action: str = "-"
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query_string: bytes
+    headers: Mapping[bytes, bytes]
+    body: bytes
+
+
+def credential_scope(headers: Mapping[bytes, bytes]) -> tuple[str | None, str | None]:
+    """(access key id, region) from a SigV4 ``Authorization`` header, if present."""
+    auth = headers.get(b"authorization")
+    if not auth:
+        return None, None
+    found = _CREDENTIAL.search(auth.decode("latin-1"))
+    if not found:
+        return None, None
+    return found.group(1), found.group(3)
+
+
+class SqsDispatcher:
+    def __init__(self, services: Services, account_id: str, default_region: str = "us-east-1") -> None:
+        self.services = services
+        self.account_id = account_id
+        self.default_region = default_region
+        model = sqs_model()
+        self.operations = {name: model.operation_model(name) for name in model.operation_names}
+
+    def context(self, req: Request) -> RequestContext:
+        _key, region = credential_scope(req.headers)
+        host = req.headers.get(b"host", b"localhost").decode("latin-1")
+        return RequestContext(account=self.account_id, region=region or self.default_region, host=host,
+                              sender_id=self.account_id)
+
+    async def handle(self, req: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        target = req.headers.get(b"x-amz-target")
+        if target is not None:
+            return await self._json(req, target.decode("latin-1"), request_id)
+        return await self._query(req, request_id)
+
+    async def _json(self, req: Request, target: str, request_id: str) -> Response:
+        action = target.rpartition(".")[2]
+        try:
+            handler = HANDLERS.get(action)
+            op = self.operations.get(action)
+            if handler is None or op is None or not target.startswith("AmazonSQS."):
+                raise InvalidAction(f"The action {action} is not valid for this endpoint.")
+            params = parse_json_request(op, req.body)
+            result = await handler(self.services, self.context(req), params)
+            body = serialize_json_response(op, result)
+            return Response(200, [(b"content-type", JSON_CONTENT_TYPE),
+                                  (b"x-amzn-requestid", request_id.encode())], body, action)
+        except Exception as exc:
+            return self._json_error(exc, request_id, action)
+
+    def _json_error(self, exc: BaseException, request_id: str, action: str) -> Response:
+        if not isinstance(exc, PostroomError):
+            log.exception("internal error in %s", action)
+        w = wire_error(exc)
+        headers = [(b"content-type", JSON_CONTENT_TYPE), (b"x-amzn-requestid", request_id.encode()),
+                   *json_error_headers(w)]
+        return Response(w.status, headers, serialize_json_error(w.json_code, w.message), action)
+
+    async def _query(self, req: Request, request_id: str) -> Response:
+        form: dict[str, str] = dict(parse_qsl(req.query_string.decode("latin-1"), keep_blank_values=True))
+        if req.body:
+            form.update(parse_qsl(req.body.decode("utf-8"), keep_blank_values=True))
+        action = form.get("Action", "")
+        try:
+            handler = HANDLERS.get(action)
+            op = self.operations.get(action)
+            if handler is None or op is None:
+                raise InvalidAction(f"The action {action or '(none)'} is not valid for this endpoint.")
+            ctx = self.context(req)
+            if "QueueUrl" not in form and "QueueUrl" in op.input_shape.members:
+                parts = [p for p in req.path.split("/") if p]
+                if len(parts) == 2:
+                    form["QueueUrl"] = f"{ctx.scheme}://{ctx.host}/{parts[0]}/{parts[1]}"
+            params = parse_query_request(op, form)
+            result = await handler(self.services, ctx, params)
+            body = serialize_query_response(op, result, request_id)
+            return Response(200, [(b"content-type", XML_CONTENT_TYPE),
+                                  (b"x-amzn-requestid", request_id.encode())], body, action or "-")
+        except Exception as exc:
+            if not isinstance(exc, PostroomError):
+                log.exception("internal error in %s", action)
+            w = wire_error(exc)
+            body = serialize_query_error(w.query_code, w.message, w.sender_fault, request_id)
+            return Response(w.status, [(b"content-type", XML_CONTENT_TYPE),
+                                       (b"x-amzn-requestid", request_id.encode())], body, action or "-")

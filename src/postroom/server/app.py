@@ -1,0 +1,178 @@
+"""The ASGI application: health, the debug clock, and everything else to the SQS
+dispatcher.
+
+A bare ASGI callable rather than a web framework: every request is an AWS API call
+dispatched by header or form field, so routing is three string comparisons, and the
+per-request overhead stays a few microseconds (see the README's benchmark section).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from postroom.protocol.dispatch import Request, Response, SqsDispatcher
+from postroom.protocol.handler_support import Services
+from postroom.server.clocks import OffsetClock
+from postroom.server.config import ServerConfig
+from postroom.service.context import ServiceSettings
+from postroom.service.messages import MessageService
+from postroom.service.move_tasks import MoveTaskService
+from postroom.service.queues import QueueService
+from postroom.service.waiters import Waiters
+from postroom.store.sqlite.store import SqliteStore
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+access_log = logging.getLogger("postroom.access")
+log = logging.getLogger("postroom.server")
+
+MAX_BODY = 4 * 1024 * 1024
+
+
+class DataDirLock:
+    """An exclusive lock on the data dir: the embedded store has exactly one writer process."""
+
+    def __init__(self, data_dir: Path) -> None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(data_dir / "postroom.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            os.close(self._fd)
+            raise SystemExit(f"postroom: {data_dir} is in use by another postroom process") from exc
+
+    def release(self) -> None:
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+
+
+class PostroomApp:
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.clock = OffsetClock()
+        self.waiters = Waiters()
+        self.store: SqliteStore | None = None
+        self.dispatcher: SqsDispatcher | None = None
+        self.move_tasks: MoveTaskService | None = None
+        self._lock: DataDirLock | None = None
+        self._background: list[asyncio.Task[None]] = []
+        self.shutting_down = False
+
+    # ---- lifecycle ------------------------------------------------------------
+    async def startup(self) -> None:
+        self._lock = DataDirLock(self.config.data_dir)
+        self.store = SqliteStore(self.config.data_dir / "postroom.db", self.config.durability)
+        settings = ServiceSettings(aws_timing=self.config.aws_timing)
+        args = (self.store, self.clock, settings, self.waiters)
+        self.move_tasks = MoveTaskService(*args)
+        services = Services(QueueService(*args), MessageService(*args), self.move_tasks)
+        self.dispatcher = SqsDispatcher(services, self.config.account_id, self.config.region)
+        self._background = [asyncio.create_task(self.move_tasks.run_forever()),
+                            asyncio.create_task(self._expire_forever())]
+        log.info("postroom ready: data in %s", self.config.data_dir)
+
+    def begin_shutdown(self) -> None:
+        """Answer waiting long polls now (empty, as when their wait runs out) so a
+        shutdown does not wait up to 20 s for them."""
+        self.shutting_down = True
+        self.waiters.close()
+
+    async def shutdown(self) -> None:
+        for task in self._background:
+            task.cancel()
+        for task in self._background:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        if self.store is not None:
+            await self.store.close()
+        if self._lock is not None:
+            self._lock.release()
+        log.info("postroom stopped cleanly")
+
+    async def _expire_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.expire_interval_s)
+            try:
+                assert self.store is not None
+                await self.store.expire(self.clock.now_ms())
+            except Exception:
+                log.exception("retention sweep failed")
+
+    # ---- ASGI -----------------------------------------------------------------
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self._http(scope, receive, send)
+        elif kind == "lifespan":
+            await self._lifespan(receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.startup()
+                except BaseException as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        body = b""
+        more = True
+        while more:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > MAX_BODY:
+                await _reply(send, Response(413, [(b"content-type", b"text/plain")], b"Request too large"))
+                return
+        path: str = scope["path"]
+        method: str = scope["method"]
+        if path == "/health" and method in ("GET", "HEAD"):
+            response = Response(200, [(b"content-type", b"application/json")], b'{"status":"ok"}', "health")
+        elif path.startswith("/_postroom/"):
+            response = self._debug(path, scope["query_string"])
+        else:
+            assert self.dispatcher is not None
+            headers = dict(scope["headers"])
+            response = await self.dispatcher.handle(
+                Request(method, path, scope["query_string"], headers, body))
+        await _reply(send, response)
+        if access_log.isEnabledFor(logging.INFO):
+            client = scope.get("client") or ("-", 0)
+            access_log.info('%s "%s %s" %s %d %.1fms', client[0], method, path, response.action,
+                            response.status, (time.perf_counter() - started) * 1000)
+
+    def _debug(self, path: str, query_string: bytes) -> Response:
+        if path == "/_postroom/clock/advance" and self.config.debug_clock:
+            seconds = float(parse_qs(query_string.decode()).get("seconds", ["0"])[0])
+            self.clock.advance(seconds)
+            self.waiters.notify_all()
+            body = f'{{"now_ms":{self.clock.now_ms()}}}'.encode()
+            return Response(200, [(b"content-type", b"application/json")], body, "clock")
+        return Response(404, [(b"content-type", b"text/plain")], b"Not found", "-")
+
+
+async def _reply(send: Send, response: Response) -> None:
+    await send({"type": "http.response.start", "status": response.status,
+                "headers": [*response.headers, (b"content-length", str(len(response.body)).encode())]})
+    await send({"type": "http.response.body", "body": response.body})

@@ -1,0 +1,41 @@
+"""Run the ASGI app under uvicorn (httptools parser, uvloop event loop)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from types import FrameType
+
+import uvicorn
+
+from postroom.server.app import PostroomApp
+from postroom.server.config import ServerConfig
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, telling postroom first when SIGTERM/SIGINT arrives so waiting
+    long polls answer at once and the graceful shutdown is quick."""
+
+    def __init__(self, config: uvicorn.Config, app: PostroomApp) -> None:
+        super().__init__(config)
+        self.postroom = app
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+            loop.call_soon_threadsafe(self.postroom.begin_shutdown)
+        except RuntimeError:
+            self.postroom.begin_shutdown()
+        super().handle_exit(sig, frame)
+
+
+def serve(config: ServerConfig) -> None:
+    level = getattr(logging, config.log_level.upper(), logging.INFO)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = PostroomApp(config)
+    uv_config = uvicorn.Config(
+        app, host=config.host, port=config.port, loop="uvloop", http="httptools", lifespan="on",
+        access_log=False, log_level=config.log_level.lower(), timeout_graceful_shutdown=10,
+        server_header=False, date_header=False, log_config=None,
+    )
+    _Server(uv_config, app).run()

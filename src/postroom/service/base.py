@@ -1,0 +1,29 @@
+"""What every SQS use case shares: the store, the clock, settings, long-poll waiters,
+and turning a queue URL into a stored queue."""
+
+from __future__ import annotations
+
+from postroom.clock import Clock
+from postroom.core.model import Queue
+from postroom.errors import QueueDoesNotExist
+from postroom.service.context import RequestContext, ServiceSettings, parse_queue_url
+from postroom.service.waiters import Waiters
+from postroom.store.base import Store
+
+
+class ServiceBase:
+    def __init__(self, store: Store, clock: Clock, settings: ServiceSettings, waiters: Waiters) -> None:
+        self.store = store
+        self.clock = clock
+        self.settings = settings
+        self.waiters = waiters
+
+    async def resolve(self, ctx: RequestContext, queue_url: str) -> Queue:
+        account, name = parse_queue_url(queue_url)
+        queue = await self.store.get_queue(account, name)
+        if queue is None:
+            raise QueueDoesNotExist("The specified queue does not exist.")
+        return queue
+
+    async def queue_by_arn(self, account: str, name: str) -> Queue | None:
+        return await self.store.get_queue(account, name)

@@ -1,0 +1,254 @@
+"""Sending, receiving, deleting and re-timing messages: AWS's rules for each, decided
+here, executed atomically by the store."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from postroom.core import queue_attributes as qa
+from postroom.core.arns import parse_queue_arn
+from postroom.core.digest import md5_of_body, md5_of_message_attributes
+from postroom.core.model import NewMessage, Queue, SendResult, StoredMessage
+from postroom.core.validate import (
+    message_size,
+    parse_message_attributes,
+    parse_system_attributes,
+    validate_batch_entries,
+    validate_body,
+    validate_dedup_id,
+    validate_group_id,
+    validate_int_range,
+)
+from postroom.errors import (
+    BatchRequestTooLong,
+    InvalidParameterValue,
+    MissingParameter,
+)
+from postroom.service.base import ServiceBase
+from postroom.service.context import RequestContext
+from postroom.store.base import ReceiveRequest, VisibilityChange
+
+DEDUP_WINDOW_MS = 300_000
+MAX_BATCH_BYTES = 1_048_576
+PURGE_INTERVAL_MS = 60_000
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One SendMessage, or one SendMessageBatch entry, as the client sent it."""
+
+    body: str | None
+    delay_seconds: int | None = None
+    attributes: Mapping[str, Mapping[str, Any]] | None = None
+    system_attributes: Mapping[str, Mapping[str, Any]] | None = None
+    group_id: str | None = None
+    dedup_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: str
+    md5_of_body: str
+    md5_of_attributes: str | None
+    md5_of_system_attributes: str | None
+    sequence_number: str | None
+
+
+@dataclass(frozen=True)
+class ReceiveOptions:
+    max_messages: int = 1
+    wait_seconds: int | None = None
+    visibility_timeout: int | None = None
+    attempt_id: str | None = None
+
+
+class MessageService(ServiceBase):
+    # ---- send ---------------------------------------------------------------
+    def _prepare(self, ctx: RequestContext, queue: Queue, m: OutgoingMessage) -> NewMessage:
+        """Validate one message against AWS's rules for this queue and resolve its delay
+        and deduplication id."""
+        if m.body is None:
+            raise MissingParameter("The request must contain the parameter MessageBody.")
+        validate_body(m.body)
+        attrs = parse_message_attributes(m.attributes)
+        system = parse_system_attributes(m.system_attributes)
+        limit = int(queue.attributes.get("MaximumMessageSize", "1048576"))
+        size = message_size(m.body, attrs)
+        if size > limit:
+            raise InvalidParameterValue(
+                f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes.")
+        delay = int(queue.attributes.get("DelaySeconds", "0"))
+        group_id, dedup_id = m.group_id, m.dedup_id
+        if queue.fifo:
+            if m.delay_seconds is not None and m.delay_seconds != 0:
+                raise InvalidParameterValue(
+                    f"Value {m.delay_seconds} for parameter DelaySeconds is invalid. Reason: The request include "
+                    "parameter that is not valid for this queue type.")
+            if group_id is None:
+                raise MissingParameter("The request must contain the parameter MessageGroupId.")
+            validate_group_id(group_id)
+            if dedup_id is None:
+                if queue.attributes.get("ContentBasedDeduplication") != "true":
+                    raise InvalidParameterValue(
+                        "The queue should either have ContentBasedDeduplication enabled or "
+                        "MessageDeduplicationId provided explicitly")
+                dedup_id = hashlib.sha256(m.body.encode()).hexdigest()
+            else:
+                validate_dedup_id(dedup_id)
+        else:
+            if m.delay_seconds is not None:
+                validate_int_range("DelaySeconds", m.delay_seconds, 0, 900)
+                delay = m.delay_seconds
+            if dedup_id is not None:
+                raise InvalidParameterValue(
+                    "Value " + dedup_id + " for parameter MessageDeduplicationId is invalid. Reason: The request "
+                    "includes a parameter that is not valid for this queue type.")
+            if group_id is not None:
+                validate_group_id(group_id)
+        return NewMessage(
+            message_id=self.settings.new_id(), body=m.body, md5_of_body=md5_of_body(m.body), attributes=attrs,
+            md5_of_attributes=md5_of_message_attributes(attrs), system_attributes=system,
+            md5_of_system_attributes=md5_of_message_attributes(system), sender_id=ctx.sender_id or ctx.account,
+            delay_ms=delay * 1000, group_id=group_id, dedup_id=dedup_id,
+        )
+
+    async def _store_send(self, queue: Queue, prepared: Sequence[NewMessage]) -> list[SendResult]:
+        results = await self.store.send(queue, prepared, self.clock.now_ms(), DEDUP_WINDOW_MS)
+        self.waiters.notify(queue.queue_id)
+        return results
+
+    async def send(self, ctx: RequestContext, queue_url: str, m: OutgoingMessage) -> Sent:
+        queue = await self.resolve(ctx, queue_url)
+        new = self._prepare(ctx, queue, m)
+        (result,) = await self._store_send(queue, [new])
+        return Sent(result.message_id, new.md5_of_body, new.md5_of_attributes, new.md5_of_system_attributes,
+                    result.sequence_number)
+
+    async def send_batch(self, ctx: RequestContext, queue_url: str,
+                         entries: Sequence[tuple[str, OutgoingMessage]]) -> list[tuple[str, Sent | Exception]]:
+        """AWS checks the batch as a whole first (entry count, distinct well-formed ids,
+        the summed size of all messages ≤ 1 MiB); each entry is then accepted or failed
+        on its own."""
+        queue = await self.resolve(ctx, queue_url)
+        validate_batch_entries([entry_id for entry_id, _ in entries])
+        total = sum(message_size(m.body or "", parse_message_attributes(m.attributes)) for _, m in entries)
+        if total > MAX_BATCH_BYTES:
+            raise BatchRequestTooLong(
+                f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes.")
+        out: list[tuple[str, Sent | Exception]] = []
+        ready: list[tuple[int, NewMessage]] = []
+        for entry_id, m in entries:
+            try:
+                new = self._prepare(ctx, queue, m)
+            except Exception as exc:
+                out.append((entry_id, exc))
+                continue
+            ready.append((len(out), new))
+            out.append((entry_id, exc_placeholder))
+        if ready:
+            results = await self._store_send(queue, [new for _, new in ready])
+            for (index, new), result in zip(ready, results, strict=True):
+                out[index] = (out[index][0], Sent(result.message_id, new.md5_of_body, new.md5_of_attributes,
+                                                  new.md5_of_system_attributes, result.sequence_number))
+        return out
+
+    # ---- receive ------------------------------------------------------------
+    async def receive(self, ctx: RequestContext, queue_url: str, opts: ReceiveOptions) -> list[StoredMessage]:
+        """Long polling: AWS waits up to WaitTimeSeconds (queue default
+        ReceiveMessageWaitTimeSeconds) and answers as soon as at least one message is
+        available; an empty answer only when the wait runs out."""
+        queue = await self.resolve(ctx, queue_url)
+        validate_int_range("MaxNumberOfMessages", opts.max_messages, 1, 10)
+        wait = opts.wait_seconds
+        if wait is None:
+            wait = int(queue.attributes.get("ReceiveMessageWaitTimeSeconds", "0"))
+        validate_int_range("WaitTimeSeconds", wait, 0, 20)
+        if opts.visibility_timeout is not None:
+            validate_int_range("VisibilityTimeout", opts.visibility_timeout, 0, 43200)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait
+        while True:
+            queue = await self.resolve(ctx, queue_url)
+            outcome = await self.store.receive(queue, self._request(queue, opts))
+            if outcome.messages:
+                return outcome.messages
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self.waiters.closed:
+                return []
+            if outcome.next_visible_ms is not None:
+                until_visible = (outcome.next_visible_ms - self.clock.now_ms()) / 1000
+                remaining = min(remaining, max(until_visible, 0.001))
+            await self.waiters.wait(queue.queue_id, remaining)
+
+    def _request(self, queue: Queue, opts: ReceiveOptions) -> ReceiveRequest:
+        visibility = opts.visibility_timeout
+        if visibility is None:
+            visibility = int(queue.attributes.get("VisibilityTimeout", "30"))
+        policy = qa.redrive_policy(queue.attributes)
+        dlq_name = parse_queue_arn(policy.dead_letter_target_arn).name if policy else None
+        return ReceiveRequest(
+            max_messages=opts.max_messages, visibility_ms=visibility * 1000, now_ms=self.clock.now_ms(),
+            retention_ms=int(queue.attributes.get("MessageRetentionPeriod", "345600")) * 1000,
+            max_receive_count=policy.max_receive_count if policy else None, dlq_name=dlq_name,
+            attempt_id=opts.attempt_id if queue.fifo else None,
+        )
+
+    # ---- delete / visibility ---------------------------------------------------
+    async def delete(self, ctx: RequestContext, queue_url: str, handle: str) -> None:
+        queue = await self.resolve(ctx, queue_url)
+        (error,) = await self.store.delete(queue, [("", handle)], self.clock.now_ms())
+        if error is not None:
+            raise error
+        if queue.fifo:
+            self.waiters.notify(queue.queue_id)
+
+    async def delete_batch(self, ctx: RequestContext, queue_url: str,
+                           entries: Sequence[tuple[str, str]]) -> list[tuple[str, Exception | None]]:
+        queue = await self.resolve(ctx, queue_url)
+        validate_batch_entries([entry_id for entry_id, _ in entries])
+        errors = await self.store.delete(queue, entries, self.clock.now_ms())
+        if queue.fifo:
+            self.waiters.notify(queue.queue_id)
+        return [(entry_id, err) for (entry_id, _), err in zip(entries, errors, strict=True)]
+
+    async def change_visibility(self, ctx: RequestContext, queue_url: str, handle: str, timeout: int) -> None:
+        queue = await self.resolve(ctx, queue_url)
+        validate_int_range("VisibilityTimeout", timeout, 0, 43200)
+        (error,) = await self.store.change_visibility(queue, [VisibilityChange("", handle, timeout * 1000)],
+                                                      self.clock.now_ms())
+        if error is not None:
+            raise error
+        self.waiters.notify(queue.queue_id)
+
+    async def change_visibility_batch(self, ctx: RequestContext, queue_url: str,
+                                      entries: Sequence[tuple[str, str, int]]) -> list[tuple[str, Exception | None]]:
+        queue = await self.resolve(ctx, queue_url)
+        validate_batch_entries([entry_id for entry_id, _, _ in entries])
+        out: list[tuple[str, Exception | None]] = []
+        changes: list[tuple[int, VisibilityChange]] = []
+        for entry_id, handle, timeout in entries:
+            try:
+                validate_int_range("VisibilityTimeout", timeout, 0, 43200)
+            except Exception as exc:
+                out.append((entry_id, exc))
+                continue
+            changes.append((len(out), VisibilityChange(entry_id, handle, timeout * 1000)))
+            out.append((entry_id, None))
+        if changes:
+            errors = await self.store.change_visibility(queue, [c for _, c in changes], self.clock.now_ms())
+            for (index, change), err in zip(changes, errors, strict=True):
+                out[index] = (change.entry_id, err)
+        self.waiters.notify(queue.queue_id)
+        return out
+
+    async def purge(self, ctx: RequestContext, queue_url: str) -> None:
+        queue = await self.resolve(ctx, queue_url)
+        interval = PURGE_INTERVAL_MS if self.settings.aws_timing else None
+        await self.store.purge(queue, self.clock.now_ms(), interval)
+
+
+exc_placeholder: Exception = Exception("pending")

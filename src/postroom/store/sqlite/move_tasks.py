@@ -1,0 +1,85 @@
+"""Message move tasks (DLQ redrive) in the SQLite store.
+
+AWS: a move task moves the messages that are in the dead-letter queue when it starts,
+oldest first, back to each message's original source queue or to a given destination.
+Only one task per source can be RUNNING; a cancelled task keeps what it moved.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+
+from postroom.core.model import MoveTask, Queue
+from postroom.errors import ResourceNotFound, UnsupportedOperation
+from postroom.store.sqlite.queries import Q
+
+
+def _task(row: tuple[Any, ...]) -> MoveTask:
+    return MoveTask(task_handle=row[0], source_arn=row[1], destination_arn=row[2], max_per_second=row[3],
+                    status=row[4], started_ms=row[5], moved=row[6], to_move=row[7], failure_reason=row[8])
+
+
+def start(conn: sqlite3.Connection, source: Queue, task: MoveTask) -> MoveTask:
+    if conn.execute(Q["running_move_task"], (task.source_arn,)).fetchone() is not None:
+        raise UnsupportedOperation("There is already a task running. Only one active task is allowed "
+                                   "for a source queue arn at a given time.")
+    last_row, count = conn.execute(Q["max_row"], (source.queue_id,)).fetchone()
+    conn.execute(Q["insert_move_task"], (task.task_handle, task.source_arn, task.destination_arn,
+                                         task.max_per_second, "RUNNING", task.started_ms, count, last_row))
+    return MoveTask(task.task_handle, task.source_arn, task.destination_arn, task.max_per_second, "RUNNING",
+                    task.started_ms, 0, count)
+
+
+def list_for(conn: sqlite3.Connection, source_arn: str, limit: int) -> list[MoveTask]:
+    return [_task(r) for r in conn.execute(Q["move_tasks_by_source"], (source_arn, limit)).fetchall()]
+
+
+def get(conn: sqlite3.Connection, handle: str) -> MoveTask | None:
+    row = conn.execute(Q["move_task"], (handle,)).fetchone()
+    return _task(row) if row else None
+
+
+def cancel(conn: sqlite3.Connection, handle: str) -> MoveTask:
+    row = conn.execute(Q["move_task"], (handle,)).fetchone()
+    if row is None:
+        raise ResourceNotFound("Task does not exist.")
+    if row[4] != "RUNNING":
+        raise ResourceNotFound("Only active tasks can be cancelled.")
+    conn.execute(Q["update_move_task"], ("CANCELLED", row[6], None, handle))
+    return _task((*row[:4], "CANCELLED", *row[5:]))
+
+
+def move(conn: sqlite3.Connection, task: MoveTask, limit: int, now_ms: int,
+         queue_by_arn: Callable[[str], Queue | None]) -> MoveTask:
+    row = conn.execute(Q["move_task"], (task.task_handle,)).fetchone()
+    if row is None:
+        raise ResourceNotFound("Task does not exist.")
+    current = _task(row)
+    if current.status != "RUNNING":
+        return current
+    source = queue_by_arn(current.source_arn)
+    if source is None:
+        conn.execute(Q["update_move_task"], ("FAILED", current.moved, "Source queue was deleted.", task.task_handle))
+        return get(conn, task.task_handle) or current
+    moved = current.moved
+    for m in conn.execute(Q["move_candidates"], (source.queue_id, row[9], limit)).fetchall():
+        target_arn = current.destination_arn or m[16]
+        target = queue_by_arn(target_arn) if target_arn else None
+        if target is None:
+            reason = f"Destination queue {target_arn} does not exist." if target_arn else (
+                "Message has no DeadLetterQueueSourceArn and the task has no DestinationArn.")
+            conn.execute(Q["update_move_task"], ("FAILED", moved, reason, task.task_handle))
+            return get(conn, task.task_handle) or current
+        seq = None
+        if target.fifo:
+            seq = conn.execute(Q["take_sequence"], (1, target.queue_id, 1)).fetchone()[0]
+        conn.execute(Q["insert_message"], (target.queue_id, m[1], seq, m[3], m[4], m[5], m[6], m[7], m[8], m[9],
+                                           m[10], m[11], m[12], now_ms, None))
+        conn.execute(Q["delete_message"], (m[0],))
+        moved += 1
+    remaining = conn.execute(Q["move_candidates"], (source.queue_id, row[9], 1)).fetchone()
+    status = "RUNNING" if remaining is not None else "COMPLETED"
+    conn.execute(Q["update_move_task"], (status, moved, None, task.task_handle))
+    return get(conn, task.task_handle) or current

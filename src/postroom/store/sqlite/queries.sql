@@ -1,0 +1,152 @@
+-- name: insert_message
+INSERT INTO messages (queue_id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs,
+                      sys_attrs, md5_sys_attrs, sender_id, sent_ms, visible_ms, dlq_source_arn)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: find_dedup
+SELECT message_id, seq, expires_ms FROM dedup WHERE queue_id = ? AND scope = ? AND dedup_id = ?;
+
+-- name: upsert_dedup
+INSERT OR REPLACE INTO dedup (queue_id, scope, dedup_id, message_id, seq, expires_ms) VALUES (?, ?, ?, ?, ?, ?);
+
+-- name: take_sequence
+UPDATE queues SET next_seq = next_seq + ? WHERE queue_id = ? RETURNING next_seq - ?;
+
+-- name: standard_candidates
+SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn
+FROM messages WHERE queue_id = ? AND visible_ms <= ? ORDER BY visible_ms, id LIMIT ?;
+
+-- name: fifo_next_group
+-- The group of the oldest message that may be handed out: visible, and no message of
+-- its group is in flight or (being older) still invisible.
+SELECT m.group_id FROM messages m
+WHERE m.queue_id = ? AND m.visible_ms <= ? AND m.group_id NOT IN (SELECT value FROM json_each(?))
+  AND NOT EXISTS (SELECT 1 FROM messages i
+                  WHERE i.queue_id = m.queue_id AND i.group_id = m.group_id AND i.visible_ms > ?
+                    AND (i.receive_count > 0 OR i.id < m.id))
+ORDER BY m.id LIMIT 1;
+
+-- name: fifo_group_head
+SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn
+FROM messages WHERE queue_id = ? AND group_id = ? ORDER BY id LIMIT ?;
+
+-- name: mark_received
+UPDATE messages SET visible_ms = ?, receive_count = receive_count + 1,
+       first_receive_ms = COALESCE(first_receive_ms, ?), token = ?
+WHERE id = ?;
+
+-- name: next_visible
+SELECT MIN(visible_ms) FROM messages WHERE queue_id = ? AND visible_ms > ?;
+
+-- name: message_state
+SELECT token, receive_count, visible_ms FROM messages WHERE id = ? AND queue_id = ?;
+
+-- name: delete_message
+DELETE FROM messages WHERE id = ?;
+
+-- name: set_visibility
+UPDATE messages SET visible_ms = ? WHERE id = ?;
+
+-- name: purge_messages
+DELETE FROM messages WHERE queue_id = ?;
+
+-- name: count_messages
+SELECT COALESCE(SUM(visible_ms <= ?), 0),
+       COALESCE(SUM(visible_ms > ? AND receive_count > 0), 0),
+       COALESCE(SUM(visible_ms > ? AND receive_count = 0), 0)
+FROM messages WHERE queue_id = ?;
+
+-- name: expire_messages
+DELETE FROM messages WHERE queue_id = ? AND sent_ms < ?;
+
+-- name: expire_dedup
+DELETE FROM dedup WHERE expires_ms <= ?;
+
+-- name: expire_attempts
+DELETE FROM receive_attempts WHERE expires_ms <= ?;
+
+-- name: find_attempt
+SELECT handles FROM receive_attempts WHERE queue_id = ? AND attempt_id = ? AND expires_ms > ?;
+
+-- name: save_attempt
+INSERT OR REPLACE INTO receive_attempts (queue_id, attempt_id, handles, expires_ms) VALUES (?, ?, ?, ?);
+
+-- name: message_by_row
+SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn, token
+FROM messages WHERE id = ? AND queue_id = ?;
+
+-- name: insert_queue
+INSERT INTO queues (account, region, name, attributes, tags, created_ms, modified_ms)
+VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING queue_id;
+
+-- name: queue_by_name
+SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
+FROM queues WHERE account = ? AND name = ?;
+
+-- name: list_queues
+SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
+FROM queues WHERE account = ? AND name >= ? AND name > ? ORDER BY name LIMIT ?;
+
+-- name: all_queues
+SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms FROM queues;
+
+-- name: update_queue
+UPDATE queues SET attributes = ?, tags = ?, modified_ms = ? WHERE queue_id = ?;
+
+-- name: delete_queue
+DELETE FROM queues WHERE queue_id = ?;
+
+-- name: delete_queue_messages
+DELETE FROM messages WHERE queue_id = ?;
+
+-- name: delete_queue_dedup
+DELETE FROM dedup WHERE queue_id = ?;
+
+-- name: remember_deleted
+INSERT OR REPLACE INTO deleted_queues (account, name, deleted_ms) VALUES (?, ?, ?);
+
+-- name: deleted_at
+SELECT deleted_ms FROM deleted_queues WHERE account = ? AND name = ?;
+
+-- name: last_purge
+SELECT last_purge_ms FROM queues WHERE queue_id = ?;
+
+-- name: set_last_purge
+UPDATE queues SET last_purge_ms = ? WHERE queue_id = ?;
+
+-- name: insert_move_task
+INSERT INTO move_tasks (task_handle, source_arn, destination_arn, max_per_second, status, started_ms,
+                        moved, to_move, last_row)
+VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?);
+
+-- name: running_move_task
+SELECT task_handle FROM move_tasks WHERE source_arn = ? AND status = 'RUNNING';
+
+-- name: move_tasks_by_source
+SELECT task_handle, source_arn, destination_arn, max_per_second, status, started_ms, moved, to_move,
+       failure_reason
+FROM move_tasks WHERE source_arn = ? ORDER BY started_ms DESC LIMIT ?;
+
+-- name: move_task
+SELECT task_handle, source_arn, destination_arn, max_per_second, status, started_ms, moved, to_move,
+       failure_reason, last_row
+FROM move_tasks WHERE task_handle = ?;
+
+-- name: update_move_task
+UPDATE move_tasks SET status = ?, moved = ?, failure_reason = ? WHERE task_handle = ?;
+
+-- name: move_candidates
+SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn
+FROM messages WHERE queue_id = ? AND id <= ? ORDER BY id LIMIT ?;
+
+-- name: max_row
+SELECT COALESCE(MAX(id), 0), COUNT(*) FROM messages WHERE queue_id = ?;
+
+-- name: running_move_tasks
+SELECT task_handle, source_arn, destination_arn, max_per_second, status, started_ms, moved, to_move,
+       failure_reason
+FROM move_tasks WHERE status = 'RUNNING' ORDER BY started_ms;
