@@ -1,0 +1,151 @@
+"""Property-based test: the store's FIFO queue against a small reference model of AWS's
+rules — strict order within a group, no message of a group handed out while another of
+that group is in flight, the five-minute deduplication window, visibility timeouts.
+
+Hypothesis drives random sequences of sends, receives, deletes, visibility changes and
+clock moves; after each receive the model checks that every message handed out was
+eligible and that nothing eligible was withheld.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from postroom.store.base import ReceiveRequest, VisibilityChange
+from postroom.store.sqlite.store import SqliteStore
+
+from .conftest import FIFO_ATTRS, T0, make_message
+
+WINDOW = 300_000
+GROUPS = ["A", "B", "C"]
+
+
+@dataclass
+class ModelMessage:
+    body: str
+    group: str
+    visible_at: int
+    received: bool = False
+    handle: str | None = None
+
+
+class FifoQueueMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.loop = asyncio.new_event_loop()
+        self.dir = tempfile.TemporaryDirectory()
+        self.store = SqliteStore(Path(self.dir.name) / "m.db")
+        self.now = T0
+        self.messages: list[ModelMessage] = []  # queued or in flight, in send order
+        self.dedup: dict[str, int] = {}  # dedup id -> expiry
+        self.counter = 0
+        self.queue = self.run(self.store.create_queue("1", "us-east-1", "m.fifo", dict(FIFO_ATTRS), {}, T0, None))[0]
+
+    def run(self, coro):  # type: ignore[no-untyped-def]
+        return self.loop.run_until_complete(coro)
+
+    def teardown(self) -> None:
+        self.run(self.store.close())
+        self.loop.close()
+        self.dir.cleanup()
+
+    @initialize()
+    def start(self) -> None:
+        pass
+
+    def in_flight(self, group: str) -> bool:
+        return any(m.group == group and m.received and m.visible_at > self.now for m in self.messages)
+
+    def eligible_heads(self) -> dict[str, list[ModelMessage]]:
+        out: dict[str, list[ModelMessage]] = {}
+        for g in GROUPS:
+            if self.in_flight(g):
+                continue
+            run = []
+            for m in (m for m in self.messages if m.group == g):
+                if m.visible_at > self.now:
+                    break
+                run.append(m)
+            if run:
+                out[g] = run
+        return out
+
+    @rule(group=st.sampled_from(GROUPS), dedup=st.integers(0, 5))
+    def send(self, group: str, dedup: int) -> None:
+        self.counter += 1
+        body = f"{group}-{self.counter}"
+        dedup_id = f"d{dedup}"
+        (result,) = self.run(self.store.send(self.queue, [make_message(body, group, dedup_id)], self.now, WINDOW))
+        expected_dup = self.dedup.get(dedup_id, 0) > self.now
+        assert result.duplicate == expected_dup
+        if not expected_dup:
+            self.dedup[dedup_id] = self.now + WINDOW
+            self.messages.append(ModelMessage(body, group, self.now))
+
+    @rule(n=st.integers(1, 10), vis=st.sampled_from([0, 1_000, 30_000]))
+    def receive(self, n: int, vis: int) -> None:
+        heads = self.eligible_heads()
+        req = ReceiveRequest(max_messages=n, visibility_ms=vis, now_ms=self.now, retention_ms=10**12)
+        got = self.run(self.store.receive(self.queue, req)).messages
+        if not heads:
+            assert got == []
+            return
+        assert len(got) == min(n, sum(len(r) for r in heads.values()))
+        by_body = {m.body: m for m in self.messages}
+        seen_groups: list[str] = []
+        for sm in got:
+            m = by_body[sm.body]
+            if not seen_groups or seen_groups[-1] != m.group:
+                assert m.group not in seen_groups, "a group's messages must come together"
+                seen_groups.append(m.group)
+        for g in seen_groups:
+            taken = [sm.body for sm in got if sm.group_id == g]
+            assert taken == [m.body for m in heads[g][: len(taken)]], "order within a group"
+        # The first group served is drained as far as the request allows.
+        first = seen_groups[0]
+        assert len([1 for sm in got if sm.group_id == first]) == min(n, len(heads[first]))
+        for sm in got:
+            m = by_body[sm.body]
+            m.received, m.visible_at, m.handle = True, self.now + vis, sm.receipt_handle
+
+    @precondition(lambda self: any(m.handle for m in self.messages))
+    @rule(data=st.data())
+    def delete(self, data: st.DataObject) -> None:
+        m = data.draw(st.sampled_from([m for m in self.messages if m.handle]))
+        (err,) = self.run(self.store.delete(self.queue, [("e", m.handle or "")], self.now))
+        assert err is None
+        self.messages.remove(m)
+
+    @precondition(lambda self: any(m.handle for m in self.messages))
+    @rule(data=st.data())
+    def release(self, data: st.DataObject) -> None:
+        m = data.draw(st.sampled_from([m for m in self.messages if m.handle]))
+        (err,) = self.run(self.store.change_visibility(self.queue, [VisibilityChange("e", m.handle or "", 0)],
+                                                       self.now))
+        if m.visible_at > self.now:
+            assert err is None
+            m.visible_at = self.now
+        else:
+            assert err is not None
+
+    @rule(ms=st.sampled_from([1, 999, 1_000, 30_000, 300_000]))
+    def advance(self, ms: int) -> None:
+        self.now += ms
+
+    @invariant()
+    def counts_agree(self) -> None:
+        counts = self.run(self.store.counts(self.queue, self.now))
+        in_flight = sum(1 for m in self.messages if m.received and m.visible_at > self.now)
+        assert counts.in_flight == in_flight
+        assert counts.visible + counts.in_flight + counts.delayed == len(self.messages)
+
+
+FifoQueueMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
+TestFifoQueueModel = FifoQueueMachine.TestCase
