@@ -13,7 +13,7 @@ test clock drives them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -106,7 +106,9 @@ class Store(Protocol):
         handed out in sequence order."""
         ...
 
-    async def delete(self, queue: Queue, receipt_handles: Sequence[tuple[str, str]], now_ms: int) -> list[Exception | None]:
+    async def delete(
+        self, queue: Queue, receipt_handles: Sequence[tuple[str, str]], now_ms: int,
+    ) -> list[Exception | None]:
         """Delete by (entry id, receipt handle). A malformed handle, or one for another
         queue, fails that entry with ReceiptHandleIsInvalid; a stale handle of a message
         that still exists deletes nothing on a standard queue (AWS: "the request succeeds,
@@ -153,6 +155,12 @@ class Store(Protocol):
         their original source queue (``DeadLetterQueueSourceArn``) or to the task's
         destination, each move atomic; returns the task with updated progress and status
         COMPLETED when the source is drained of what was there at the start."""
+        ...
+
+    def set_wakeup(self, callback: Callable[[int], None]) -> None:
+        """Call ``callback(queue_id)`` when another process sharing this store made
+        messages available in a queue (a send, a FIFO group unlocked), so long polls
+        waiting here answer at once. A store with a single process never calls it."""
         ...
 
     async def close(self) -> None: ...

@@ -12,7 +12,8 @@ from postroom.core.model import NewMessage, Queue, ReceiveOutcome, SendResult, S
 from postroom.errors import MessageNotInflight, ReceiptHandleIsInvalid
 from postroom.store import receipts
 from postroom.store.base import ReceiveRequest, VisibilityChange
-from postroom.store.codec import dump_attributes, load_attributes
+from postroom.store.codec import dump_attributes
+from postroom.store.rows import stored_message
 from postroom.store.sqlite.queries import Q
 
 ATTEMPT_WINDOW_MS = 300_000
@@ -50,15 +51,7 @@ def send(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage],
     return results
 
 
-def _stored(queue_id: int, row: Row, token: str, receive_count: int, first_ms: int) -> StoredMessage:
-    return StoredMessage(
-        message_id=row[1], receipt_handle=receipts.encode(queue_id, row[0], token), body=row[5],
-        md5_of_body=row[6], attributes=load_attributes(row[7]), md5_of_attributes=row[8],
-        system_attributes=load_attributes(row[9]), md5_of_system_attributes=row[10], sender_id=row[11],
-        sent_ms=row[12], first_receive_ms=first_ms, receive_count=receive_count, group_id=row[3],
-        dedup_id=row[4], sequence_number=format_sequence_number(row[2]) if row[2] is not None else None,
-        dead_letter_source_arn=row[16],
-    )
+_stored = stored_message
 
 
 def _move_to_dlq(conn: sqlite3.Connection, source: Queue, dlq: Queue, row: Row) -> None:

@@ -1,25 +1,7 @@
-"""Named SQL queries, loaded once from ``queries.sql`` (``-- name: x`` blocks)."""
+"""The SQLite store's named queries (``queries.sql``)."""
 
 from __future__ import annotations
 
-from importlib import resources
+from postroom.store.sql import load_queries
 
-
-def _load() -> dict[str, str]:
-    text = (resources.files("postroom.store.sqlite") / "queries.sql").read_text()
-    out: dict[str, str] = {}
-    name = None
-    lines: list[str] = []
-    for line in text.splitlines():
-        if line.startswith("-- name:"):
-            if name:
-                out[name] = "\n".join(lines).strip()
-            name, lines = line.split(":", 1)[1].strip(), []
-        elif not line.startswith("--"):
-            lines.append(line)
-    if name:
-        out[name] = "\n".join(lines).strip()
-    return out
-
-
-Q = _load()
+Q = load_queries("postroom.store.sqlite")

@@ -10,7 +10,7 @@ cut. ``"relaxed"`` uses ``synchronous=NORMAL``: in WAL mode a crash of the proce
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,7 @@ class SqliteStore:
 
     async def dead_letter_sources(self, account: str, dlq_arn: str) -> list[Queue]:
         found = []
-        for (a, n), q in sorted(self._by_name.items()):
+        for (a, _name), q in sorted(self._by_name.items()):
             policy = q.attributes.get("RedrivePolicy")
             if a == account and policy and f'"{dlq_arn}"' in policy:
                 found.append(q)
@@ -209,6 +209,9 @@ class SqliteStore:
     async def move_messages(self, task: MoveTask, limit: int, now_ms: int) -> MoveTask:
         return await self._writer.call(
             lambda conn: move_tasks.move(conn, task, limit, now_ms, self.queue_by_arn))
+
+    def set_wakeup(self, callback: Callable[[int], None]) -> None:
+        """One process owns the file, and it wakes its own long polls."""
 
     async def close(self) -> None:
         self._writer.close()

@@ -1,0 +1,190 @@
+"""Message attributes and message system attributes: AWS's rules for names, data types
+and values, and how they count towards the message size.
+
+AWS docs: *Amazon SQS Developer Guide* › "Amazon SQS message attributes" and
+"Amazon SQS message quotas"; *Amazon SQS API Reference* › ``MessageAttributeValue`` and
+``MessageSystemAttributeValue``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, Final
+
+from postroom.core import limits
+from postroom.core.charset import INVALID_CHARACTERS_MESSAGE, has_invalid_characters
+from postroom.core.model import MessageAttributes, MessageAttributeValue
+from postroom.errors import InvalidParameterValue
+
+BASE_TYPES: Final = ("String", "Number", "Binary")
+SYSTEM_ATTRIBUTE_NAMES: Final = ("AWSTraceHeader",)
+
+_NAME: Final = re.compile(r"[A-Za-z0-9_.\-]+")
+_CUSTOM_TYPE: Final = re.compile(r"[A-Za-z0-9_.\-]*")
+_RESERVED_PREFIXES: Final = ("aws.", "amazon.")
+_NUMBER: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER_MAX: Final = Decimal(10) ** limits.NUMBER_MAX_EXPONENT
+_NUMBER_MIN: Final = Decimal(10) ** limits.NUMBER_MIN_EXPONENT
+
+
+def parse_message_attributes(raw: Mapping[str, Mapping[str, Any]] | None) -> MessageAttributes:
+    """Validate SendMessage's ``MessageAttributes`` (boto3 shape: ``{name: {"DataType":
+    "String", "StringValue": "v"}}`` or ``"BinaryValue": bytes``) into records.
+
+    AWS rules: at most 10 attributes; a name is 1–256 characters of ``A-Z a-z 0-9 _ - .``,
+    does not start or end with a period, has no ``..``, and does not start with the
+    reserved ``AWS.`` or ``Amazon.`` prefixes (any case); the data type is ``String``,
+    ``Number`` or ``Binary``, optionally with a ``.custom`` label (256 characters in
+    all); String and Number use ``StringValue``, Binary uses ``BinaryValue``; values are
+    non-empty; String values obey the message-body character rule; a Number has at most
+    38 significant digits and a magnitude between 10^-128 and 10^+126.
+    """
+    if not raw:
+        return {}
+    if len(raw) > limits.MAX_MESSAGE_ATTRIBUTES:
+        raise InvalidParameterValue(
+            f"Number of message attributes [{len(raw)}] exceeds the allowed maximum "
+            f"[{limits.MAX_MESSAGE_ATTRIBUTES}].")
+    out: MessageAttributes = {}
+    for name, spec in raw.items():
+        _check_name(name)
+        out[name] = _parse_value(name, spec)
+    return out
+
+
+def parse_system_attributes(raw: Mapping[str, Mapping[str, Any]] | None) -> MessageAttributes:
+    """Validate SendMessage's ``MessageSystemAttributes``: AWS accepts only
+    ``AWSTraceHeader`` (an X-Ray trace header), whose data type must be ``String``."""
+    if not raw:
+        return {}
+    out: MessageAttributes = {}
+    for name, spec in raw.items():
+        if name not in SYSTEM_ATTRIBUTE_NAMES:
+            raise InvalidParameterValue(f"Message system attribute name '{name}' is invalid.")
+        data_type = spec.get("DataType")
+        if data_type != "String":
+            raise InvalidParameterValue(
+                f"The message system attribute '{name}' must be of type 'String', not '{data_type}'.")
+        out[name] = _parse_value(name, spec, kind="system")
+    return out
+
+
+def message_size(body: str, attrs: Mapping[str, MessageAttributeValue]) -> int:
+    """The size AWS holds against ``MaximumMessageSize``: the body's UTF-8 bytes plus,
+    for every attribute, its name, its data type and its value (AWS doc: "All parts of
+    the message attribute, including Name, Type, and Value, are part of the message size
+    restriction")."""
+    size = len(body.encode("utf-8"))
+    for name, value in attrs.items():
+        size += len(name.encode("utf-8")) + len(value.data_type.encode("utf-8"))
+        if value.binary_value is not None:
+            size += len(value.binary_value)
+        if value.string_value is not None:
+            size += len(value.string_value.encode("utf-8"))
+    return size
+
+
+# ---- names ---------------------------------------------------------------------
+def _check_name(name: str) -> None:
+    if not name:
+        raise InvalidParameterValue("The request must contain non-empty message attribute name.")
+    if name.lower().startswith(_RESERVED_PREFIXES):
+        raise InvalidParameterValue(
+            f"Message (user) attribute name '{name}' is invalid. The prefixes AWS. and Amazon. "
+            "(case-insensitive) are reserved for use by Amazon.")
+    if (len(name) > limits.MAX_ATTRIBUTE_NAME_LENGTH or _NAME.fullmatch(name) is None
+            or name.startswith(".") or name.endswith(".") or ".." in name):
+        raise InvalidParameterValue(
+            f"Message (user) attribute name '{name}' is invalid. Names can contain alphanumeric "
+            "characters, hyphens (-), underscores (_), and periods (.); cannot start or end with a "
+            "period or contain consecutive periods; and can be up to 256 characters long.")
+
+
+# ---- values --------------------------------------------------------------------
+def _parse_value(name: str, spec: Mapping[str, Any], kind: str = "user") -> MessageAttributeValue:
+    data_type = spec.get("DataType")
+    if not data_type or not isinstance(data_type, str):
+        raise InvalidParameterValue(f"The message attribute '{name}' must contain non-empty message "
+                                    "attribute type.")
+    base, dot, custom = data_type.partition(".")
+    if base not in BASE_TYPES:
+        raise InvalidParameterValue(
+            f"The message attribute '{name}' has an invalid message attribute type, the set of "
+            "supported type prefixes is Binary, Number, and String.")
+    if (len(data_type) > limits.MAX_ATTRIBUTE_DATA_TYPE_LENGTH
+            or (dot and _CUSTOM_TYPE.fullmatch(custom) is None)):
+        raise InvalidParameterValue(
+            f"Message ({kind}) attribute '{name}' has an invalid data type '{data_type}'. A custom "
+            "type label can contain alphanumeric characters, hyphens (-), underscores (_), and "
+            "periods (.), and the data type can be up to 256 characters long.")
+    string_value = spec.get("StringValue")
+    binary_value = spec.get("BinaryValue")
+    if base == "Binary":
+        if string_value is not None:
+            raise InvalidParameterValue(
+                f"The message attribute '{name}' with type 'Binary' must use field 'Binary'.")
+        if binary_value is None:
+            raise InvalidParameterValue(
+                f"The message attribute '{name}' must contain non-empty message attribute value for "
+                f"message attribute type '{data_type}'.")
+        data = _binary(name, binary_value)
+        if not data:
+            raise InvalidParameterValue(
+                f"Message ({kind}) attribute '{name}' must contain a non-empty value of type 'Binary'.")
+        return MessageAttributeValue(data_type, binary_value=data)
+    if binary_value is not None:
+        raise InvalidParameterValue(
+            f"The message attribute '{name}' with type '{base}' must use field 'String'.")
+    if string_value is None:
+        raise InvalidParameterValue(
+            f"The message attribute '{name}' must contain non-empty message attribute value for "
+            f"message attribute type '{data_type}'.")
+    if not isinstance(string_value, str):
+        raise InvalidParameterValue(f"The message attribute '{name}' must have a string value.")
+    if not string_value:
+        raise InvalidParameterValue(
+            f"Message ({kind}) attribute '{name}' must contain a non-empty value of type '{base}'.")
+    if has_invalid_characters(string_value):
+        raise InvalidParameterValue(
+            f"Message ({kind}) attribute '{name}' value is invalid. {INVALID_CHARACTERS_MESSAGE}")
+    if base == "Number":
+        _check_number(name, string_value)
+    return MessageAttributeValue(data_type, string_value=string_value)
+
+
+def _binary(name: str, value: Any) -> bytes:
+    """boto3 hands over ``bytes``; a wire-level caller may hand over the base64 text the
+    JSON and query protocols carry."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value)
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidParameterValue(
+                f"The message attribute '{name}' has an invalid binary value: not valid base64.") from exc
+    raise InvalidParameterValue(f"The message attribute '{name}' has an invalid binary value.")
+
+
+def _check_number(name: str, text: str) -> None:
+    """AWS doc: "A number can have up to 38 digits of precision, and it can be between
+    10^-128 and 10^+126. Leading and trailing zeroes are trimmed." """
+    if _NUMBER.fullmatch(text) is None:
+        raise InvalidParameterValue(f"Can't cast the value of message (user) attribute '{name}' to a number.")
+    try:
+        number = Decimal(text)
+    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
+        raise InvalidParameterValue(
+            f"Can't cast the value of message (user) attribute '{name}' to a number.") from exc
+    if number.is_zero():
+        return
+    digits = "".join(map(str, number.as_tuple().digits)).rstrip("0")
+    magnitude = abs(number)
+    if len(digits) > limits.NUMBER_MAX_DIGITS or magnitude > _NUMBER_MAX or magnitude < _NUMBER_MIN:
+        raise InvalidParameterValue(
+            f"Value {text} for message (user) attribute '{name}' is out of range for type Number. "
+            "A number can have up to 38 digits of precision and a magnitude between 10^-128 and 10^+126.")

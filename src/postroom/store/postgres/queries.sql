@@ -1,0 +1,191 @@
+-- name: insert_messages
+INSERT INTO messages (queue_id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs,
+                      sys_attrs, md5_sys_attrs, sender_id, sent_ms, visible_ms, dlq_source_arn)
+SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                         $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[],
+                         $15::text[]);
+
+-- name: insert_message
+INSERT INTO messages (queue_id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs,
+                      sys_attrs, md5_sys_attrs, sender_id, sent_ms, visible_ms, dlq_source_arn)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15);
+
+-- name: lock_queue_sequence
+SELECT next_seq FROM queues WHERE queue_id = $1 FOR UPDATE;
+
+-- name: set_sequence
+UPDATE queues SET next_seq = $2 WHERE queue_id = $1;
+
+-- name: take_sequence
+UPDATE queues SET next_seq = next_seq + 1 WHERE queue_id = $1 RETURNING next_seq - 1;
+
+-- name: find_dedup
+SELECT message_id, seq, expires_ms FROM dedup WHERE queue_id = $1 AND scope = $2 AND dedup_id = $3;
+
+-- name: upsert_dedup
+INSERT INTO dedup (queue_id, scope, dedup_id, message_id, seq, expires_ms) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (queue_id, scope, dedup_id)
+DO UPDATE SET message_id = EXCLUDED.message_id, seq = EXCLUDED.seq, expires_ms = EXCLUDED.expires_ms;
+
+-- name: standard_receive
+-- SKIP LOCKED: two nodes receiving at once never hand out the same message.
+UPDATE messages m SET visible_ms = $3, receive_count = m.receive_count + 1,
+       first_receive_ms = COALESCE(m.first_receive_ms, $2), token = md5(random()::text || m.id::text)
+FROM (SELECT id FROM messages WHERE queue_id = $1 AND visible_ms <= $2 ORDER BY visible_ms, id
+      LIMIT $4 FOR UPDATE SKIP LOCKED) c
+WHERE m.id = c.id
+RETURNING m.id, m.message_id, m.seq, m.group_id, m.dedup_id, m.body, m.md5_body, m.attrs, m.md5_attrs,
+          m.sys_attrs, m.md5_sys_attrs, m.sender_id, m.sent_ms, m.visible_ms, m.receive_count,
+          m.first_receive_ms, m.dlq_source_arn, m.token;
+
+-- name: fifo_lock
+-- FIFO receives of one queue are decided one at a time across every node.
+SELECT pg_advisory_xact_lock(7710, $1::int);
+
+-- name: fifo_next_group
+SELECT m.group_id FROM messages m
+WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND NOT (m.group_id = ANY($3::text[]))
+  AND NOT EXISTS (SELECT 1 FROM messages i
+                  WHERE i.queue_id = m.queue_id AND i.group_id = m.group_id AND i.visible_ms > $2
+                    AND (i.receive_count > 0 OR i.id < m.id))
+ORDER BY m.id LIMIT 1;
+
+-- name: fifo_group_head
+SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn
+FROM messages WHERE queue_id = $1 AND group_id = $2 ORDER BY id LIMIT $3;
+
+-- name: mark_received
+UPDATE messages SET visible_ms = $1, receive_count = receive_count + 1,
+       first_receive_ms = COALESCE(first_receive_ms, $2), token = $3
+WHERE id = $4;
+
+-- name: next_visible
+SELECT MIN(visible_ms) FROM messages WHERE queue_id = $1 AND visible_ms > $2;
+
+-- name: delete_message
+DELETE FROM messages WHERE id = $1;
+
+-- name: message_states
+SELECT id, token, receive_count, visible_ms FROM messages WHERE id = ANY($1::bigint[]) AND queue_id = $2;
+
+-- name: delete_messages
+DELETE FROM messages WHERE id = ANY($1::bigint[]);
+
+-- name: set_visibility
+UPDATE messages SET visible_ms = $1 WHERE id = $2;
+
+-- name: purge_messages
+DELETE FROM messages WHERE queue_id = $1;
+
+-- name: count_messages
+SELECT COUNT(*) FILTER (WHERE visible_ms <= $2),
+       COUNT(*) FILTER (WHERE visible_ms > $2 AND receive_count > 0),
+       COUNT(*) FILTER (WHERE visible_ms > $2 AND receive_count = 0)
+FROM messages WHERE queue_id = $1;
+
+-- name: expire_messages
+DELETE FROM messages WHERE queue_id = $1 AND sent_ms < $2;
+
+-- name: expire_dedup
+DELETE FROM dedup WHERE expires_ms <= $1;
+
+-- name: expire_attempts
+DELETE FROM receive_attempts WHERE expires_ms <= $1;
+
+-- name: find_attempt
+SELECT handles FROM receive_attempts WHERE queue_id = $1 AND attempt_id = $2 AND expires_ms > $3;
+
+-- name: save_attempt
+INSERT INTO receive_attempts (queue_id, attempt_id, handles, expires_ms) VALUES ($1, $2, $3, $4)
+ON CONFLICT (queue_id, attempt_id) DO UPDATE SET handles = EXCLUDED.handles, expires_ms = EXCLUDED.expires_ms;
+
+-- name: message_by_row
+SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn, token
+FROM messages WHERE id = $1 AND queue_id = $2;
+
+-- name: insert_queue
+INSERT INTO queues (account, region, name, attributes, tags, created_ms, modified_ms)
+VALUES ($1, $2, $3, $4, $5, $6, $6)
+ON CONFLICT (account, name) DO NOTHING
+RETURNING queue_id;
+
+-- name: queue_by_name
+SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
+FROM queues WHERE account = $1 AND name = $2;
+
+-- name: list_queues
+SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
+FROM queues WHERE account = $1 AND starts_with(name, $2) AND name > $3 ORDER BY name COLLATE "C" LIMIT $4;
+
+-- name: dead_letter_sources
+SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
+FROM queues WHERE account = $1 AND strpos(attributes, $2) > 0 ORDER BY name COLLATE "C";
+
+-- name: update_queue
+UPDATE queues SET attributes = $2, tags = $3, modified_ms = $4 WHERE queue_id = $1;
+
+-- name: delete_queue
+DELETE FROM queues WHERE queue_id = $1;
+
+-- name: remember_deleted
+INSERT INTO deleted_queues (account, name, deleted_ms) VALUES ($1, $2, $3)
+ON CONFLICT (account, name) DO UPDATE SET deleted_ms = EXCLUDED.deleted_ms;
+
+-- name: deleted_at
+SELECT deleted_ms FROM deleted_queues WHERE account = $1 AND name = $2;
+
+-- name: purge_guard
+SELECT last_purge_ms FROM queues WHERE queue_id = $1 FOR UPDATE;
+
+-- name: set_last_purge
+UPDATE queues SET last_purge_ms = $1 WHERE queue_id = $2;
+
+-- name: all_queues
+SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms FROM queues;
+
+-- name: insert_move_task
+INSERT INTO move_tasks (task_handle, source_arn, destination_arn, max_per_second, status, started_ms,
+                        moved, to_move, last_row, last_tick_ms)
+VALUES ($1, $2, $3, $4, 'RUNNING', $5, 0, $6, $7, $5);
+
+-- name: running_move_task
+SELECT task_handle FROM move_tasks WHERE source_arn = $1 AND status = 'RUNNING' FOR UPDATE;
+
+-- name: source_lock
+SELECT pg_advisory_xact_lock(7711, hashtext($1));
+
+-- name: move_tasks_by_source
+SELECT task_handle, source_arn, destination_arn, max_per_second, status, started_ms, moved, to_move,
+       failure_reason
+FROM move_tasks WHERE source_arn = $1 ORDER BY started_ms DESC LIMIT $2;
+
+-- name: running_move_tasks
+SELECT task_handle, source_arn, destination_arn, max_per_second, status, started_ms, moved, to_move,
+       failure_reason
+FROM move_tasks WHERE status = 'RUNNING' ORDER BY started_ms;
+
+-- name: move_task
+SELECT task_handle, source_arn, destination_arn, max_per_second, status, started_ms, moved, to_move,
+       failure_reason, last_row, last_tick_ms
+FROM move_tasks WHERE task_handle = $1;
+
+-- name: lock_move_task
+SELECT task_handle, source_arn, destination_arn, max_per_second, status, started_ms, moved, to_move,
+       failure_reason, last_row, last_tick_ms
+FROM move_tasks WHERE task_handle = $1 FOR UPDATE SKIP LOCKED;
+
+-- name: update_move_task
+UPDATE move_tasks SET status = $1, moved = $2, failure_reason = $3, last_tick_ms = $5 WHERE task_handle = $4;
+
+-- name: move_candidates
+SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn
+FROM messages WHERE queue_id = $1 AND id <= $2 ORDER BY id LIMIT $3;
+
+-- name: max_row
+SELECT COALESCE(MAX(id), 0), COUNT(*) FROM messages WHERE queue_id = $1;
+
+-- name: notify
+SELECT pg_notify($1, $2);
