@@ -12,6 +12,7 @@ import pytest
 from postroom.core.model import NewMessage, Queue
 from postroom.store.base import Store
 from postroom.store.sqlite.store import SqliteStore
+from tests.pg import drop_schema, new_schema, require_pg, with_schema
 
 FIFO_ATTRS = {"FifoQueue": "true", "ContentBasedDeduplication": "false", "DeduplicationScope": "queue",
               "FifoThroughputLimit": "perQueue", "VisibilityTimeout": "30", "MessageRetentionPeriod": "345600",
@@ -29,11 +30,23 @@ def make_message(body: str, group: str | None = None, dedup: str | None = None, 
                       dedup_id=dedup if dedup is not None else (body if group is not None else None))
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    s: Store = SqliteStore(tmp_path / "contract.db")
-    yield s
-    await s.close()
+    if request.param == "sqlite":
+        s: Store = SqliteStore(tmp_path / "contract.db")
+        yield s
+        await s.close()
+        return
+    from postroom.store.postgres.store import PostgresStore
+
+    dsn = require_pg()
+    schema = new_schema()
+    s = await PostgresStore.open(with_schema(dsn, schema))
+    try:
+        yield s
+    finally:
+        await s.close()
+        drop_schema(dsn, schema)
 
 
 @pytest.fixture

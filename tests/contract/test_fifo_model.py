@@ -18,8 +18,9 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from postroom.store.base import ReceiveRequest, VisibilityChange
+from postroom.store.base import ReceiveRequest, Store, VisibilityChange
 from postroom.store.sqlite.store import SqliteStore
+from tests.pg import drop_schema, new_schema, pg_dsn, require_pg, with_schema
 
 from .conftest import FIFO_ATTRS, T0, make_message
 
@@ -37,11 +38,21 @@ class ModelMessage:
 
 
 class FifoQueueMachine(RuleBasedStateMachine):
+    backend = "sqlite"
+
     def __init__(self) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
         self.dir = tempfile.TemporaryDirectory()
-        self.store = SqliteStore(Path(self.dir.name) / "m.db")
+        self.schema: str | None = None
+        self.store: Store
+        if self.backend == "sqlite":
+            self.store = SqliteStore(Path(self.dir.name) / "m.db")
+        else:
+            from postroom.store.postgres.store import PostgresStore
+
+            self.schema = new_schema()
+            self.store = self.run(PostgresStore.open(with_schema(pg_dsn(), self.schema)))
         self.now = T0
         self.messages: list[ModelMessage] = []  # queued or in flight, in send order
         self.dedup: dict[str, int] = {}  # dedup id -> expiry
@@ -55,6 +66,8 @@ class FifoQueueMachine(RuleBasedStateMachine):
         self.run(self.store.close())
         self.loop.close()
         self.dir.cleanup()
+        if self.schema:
+            drop_schema(pg_dsn(), self.schema)
 
     @initialize()
     def start(self) -> None:
@@ -147,5 +160,15 @@ class FifoQueueMachine(RuleBasedStateMachine):
         assert counts.visible + counts.in_flight + counts.delayed == len(self.messages)
 
 
+class PostgresFifoQueueMachine(FifoQueueMachine):
+    backend = "postgres"
+
+
 FifoQueueMachine.TestCase.settings = settings(max_examples=60, stateful_step_count=40, deadline=None)
-TestFifoQueueModel = FifoQueueMachine.TestCase
+PostgresFifoQueueMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=30, deadline=None)
+TestSqliteFifoQueueModel = FifoQueueMachine.TestCase
+
+
+class TestPostgresFifoQueueModel(PostgresFifoQueueMachine.TestCase):  # type: ignore[misc,valid-type]
+    def setUp(self) -> None:
+        require_pg()

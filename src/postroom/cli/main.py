@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from postroom import __version__
+from postroom.cli.db import db
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +25,9 @@ def main() -> None:
 @click.option("--port", default=9700, show_default=True, type=int, help="Port to listen on.")
 @click.option("--data-dir", default="./postroom-data", show_default=True, type=click.Path(path_type=Path),
               help="Where the embedded SQLite store keeps its database.")
+@click.option("--store", "store_url", default=None,
+              help="sqlite:///path (default: <data-dir>/postroom.db) or postgresql://user@host:port/db "
+                   "[?schema=name] to share one bus between several postroom nodes.")
 @click.option("--account-id", default="000000000000", show_default=True,
               help="AWS account id used in queue URLs and ARNs.")
 @click.option("--region", default="us-east-1", show_default=True,
@@ -39,16 +43,18 @@ def main() -> None:
                    "PurgeQueue per queue per 60 s. Off by default so test suites can recreate queues.")
 @click.option("--debug-clock", is_flag=True,
               help="Testing aid: POST /_postroom/clock/advance?seconds=N moves the server clock forward.")
-def serve(host: str, port: int, data_dir: Path, account_id: str, region: str, log_level: str,
+def serve(host: str, port: int, data_dir: Path, store_url: str | None, account_id: str, region: str, log_level: str,
           durability: str, aws_timing: bool, debug_clock: bool) -> None:
     """Serve the SQS API (JSON 1.0 and query protocols) on HOST:PORT."""
     from postroom.server.config import ServerConfig
     from postroom.server.run import serve as run_server
 
-    run_server(ServerConfig(host=host, port=port, data_dir=data_dir, account_id=account_id, region=region,
+    run_server(ServerConfig(host=host, port=port, data_dir=data_dir, store_url=store_url, account_id=account_id, region=region,
                             log_level=log_level, durability=durability, aws_timing=aws_timing,
                             debug_clock=debug_clock))
 
+
+main.add_command(db)
 
 if __name__ == "__main__":
     main()

@@ -27,7 +27,8 @@ from postroom.service.messages import MessageService
 from postroom.service.move_tasks import MoveTaskService
 from postroom.service.queues import QueueService
 from postroom.service.waiters import Waiters
-from postroom.store.sqlite.store import SqliteStore
+from postroom.store.base import Store
+from postroom.store.factory import is_postgres, open_store
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -62,7 +63,7 @@ class PostroomApp:
         self.config = config
         self.clock = OffsetClock()
         self.waiters = Waiters()
-        self.store: SqliteStore | None = None
+        self.store: Store | None = None
         self.dispatcher: SqsDispatcher | None = None
         self.move_tasks: MoveTaskService | None = None
         self._lock: DataDirLock | None = None
@@ -71,8 +72,10 @@ class PostroomApp:
 
     # ---- lifecycle ------------------------------------------------------------
     async def startup(self) -> None:
-        self._lock = DataDirLock(self.config.data_dir)
-        self.store = SqliteStore(self.config.data_dir / "postroom.db", self.config.durability)
+        if not is_postgres(self.config.store_url):
+            self._lock = DataDirLock(self.config.data_dir)
+        self.store = await open_store(self.config.store_url, self.config.data_dir, self.config.durability)
+        self.store.set_wakeup(self.waiters.notify)
         settings = ServiceSettings(aws_timing=self.config.aws_timing)
         args = (self.store, self.clock, settings, self.waiters)
         self.move_tasks = MoveTaskService(*args)

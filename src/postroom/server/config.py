@@ -11,6 +11,7 @@ class ServerConfig:
     host: str = "127.0.0.1"
     port: int = 9700
     data_dir: Path = Path("postroom-data")
+    store_url: str | None = None
     account_id: str = "000000000000"
     region: str = "us-east-1"
     log_level: str = "info"

@@ -13,10 +13,10 @@ def load_queries(package: str) -> dict[str, str]:
     for line in text.splitlines():
         if line.startswith("-- name:"):
             if name:
-                out[name] = "\n".join(lines).strip()
+                out[name] = "\n".join(lines).strip().rstrip(";")
             name, lines = line.split(":", 1)[1].strip(), []
         elif not line.startswith("--"):
             lines.append(line)
     if name:
-        out[name] = "\n".join(lines).strip()
+        out[name] = "\n".join(lines).strip().rstrip(";")
     return out

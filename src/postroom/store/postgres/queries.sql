@@ -117,7 +117,7 @@ FROM queues WHERE account = $1 AND name = $2;
 
 -- name: list_queues
 SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
-FROM queues WHERE account = $1 AND starts_with(name, $2) AND name > $3 ORDER BY name COLLATE "C" LIMIT $4;
+FROM queues WHERE account = $1 AND starts_with(name, $2) AND name COLLATE "C" > $3 ORDER BY name COLLATE "C" LIMIT $4;
 
 -- name: dead_letter_sources
 SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms

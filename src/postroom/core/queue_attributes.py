@@ -1,0 +1,218 @@
+"""Queue attributes: which can be set, their AWS defaults, their rules, and their
+canonical string form.
+
+AWS docs: *Amazon SQS API Reference* › CreateQueue, SetQueueAttributes and
+GetQueueAttributes. Values are kept as GetQueueAttributes returns them (strings), with
+every default filled in, so that two CreateQueue requests asking for the same queue
+yield identical dicts (CreateQueue is idempotent only for identical attributes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import Final
+
+from postroom.core import limits
+from postroom.core.model import RedrivePolicy
+from postroom.core.redrive import canonical_redrive_allow_policy, canonical_redrive_policy, parse_redrive_policy
+from postroom.core.validate import FIFO_NAME_MESSAGE, STANDARD_NAME_MESSAGE
+from postroom.errors import InvalidAttributeName, InvalidAttributeValue, InvalidParameterValue
+
+DEFAULTS_STANDARD: Final[dict[str, str]] = {
+    "DelaySeconds": "0",
+    "MaximumMessageSize": str(limits.MAX_MESSAGE_SIZE),
+    "MessageRetentionPeriod": str(limits.RETENTION_DEFAULT),
+    "ReceiveMessageWaitTimeSeconds": "0",
+    "VisibilityTimeout": str(limits.VISIBILITY_TIMEOUT_DEFAULT),
+    "SqsManagedSseEnabled": "true",
+}
+DEFAULTS_FIFO: Final[dict[str, str]] = {
+    **DEFAULTS_STANDARD,
+    "FifoQueue": "true",
+    "ContentBasedDeduplication": "false",
+    "DeduplicationScope": "queue",
+    "FifoThroughputLimit": "perQueue",
+}
+
+INTEGER_RANGES: Final[dict[str, tuple[int, int]]] = {
+    "DelaySeconds": (limits.DELAY_SECONDS_MIN, limits.DELAY_SECONDS_MAX),
+    "MaximumMessageSize": (limits.MIN_MAXIMUM_MESSAGE_SIZE, limits.MAX_MESSAGE_SIZE),
+    "MessageRetentionPeriod": (limits.RETENTION_MIN, limits.RETENTION_MAX),
+    "ReceiveMessageWaitTimeSeconds": (limits.RECEIVE_WAIT_MIN, limits.RECEIVE_WAIT_MAX),
+    "VisibilityTimeout": (limits.VISIBILITY_TIMEOUT_MIN, limits.VISIBILITY_TIMEOUT_MAX),
+    "KmsDataKeyReusePeriodSeconds": (limits.KMS_REUSE_MIN, limits.KMS_REUSE_MAX),
+}
+FIFO_ONLY: Final = ("FifoQueue", "ContentBasedDeduplication", "DeduplicationScope", "FifoThroughputLimit")
+CHOICES: Final[dict[str, tuple[str, ...]]] = {
+    "DeduplicationScope": ("messageGroup", "queue"),
+    "FifoThroughputLimit": ("perQueue", "perMessageGroupId"),
+}
+BOOLEANS: Final = ("ContentBasedDeduplication", "SqsManagedSseEnabled")
+CLEARABLE: Final = ("Policy", "RedrivePolicy", "RedriveAllowPolicy", "KmsMasterKeyId")
+"""Attributes SetQueueAttributes removes when given the empty string."""
+SETTABLE: Final = (*INTEGER_RANGES, *FIFO_ONLY, *BOOLEANS, *CLEARABLE)
+
+COMPUTED_ATTRIBUTE_NAMES: Final = (
+    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed",
+    "CreatedTimestamp", "LastModifiedTimestamp", "QueueArn",
+)
+READABLE_ATTRIBUTE_NAMES: Final = ("All", *dict.fromkeys((*SETTABLE, *COMPUTED_ATTRIBUTE_NAMES)))
+"""Every name GetQueueAttributes accepts (botocore's ``QueueAttributeName``)."""
+
+_INTEGER: Final = re.compile(r"[+-]?[0-9]+")
+
+
+def _unknown(name: str) -> InvalidAttributeName:
+    return InvalidAttributeName(f"Unknown Attribute {name}.")
+
+
+def _bad_value(name: str) -> InvalidAttributeValue:
+    return InvalidAttributeValue(f"Invalid value for the parameter {name}.")
+
+
+def _canonical_integer(name: str, value: str) -> str:
+    lo, hi = INTEGER_RANGES[name]
+    text = value.strip()
+    if _INTEGER.fullmatch(text) is None or not lo <= int(text) <= hi:
+        raise _bad_value(name)
+    return str(int(text))
+
+
+def _canonical_boolean(name: str, value: str) -> str:
+    lowered = value.strip().lower()
+    if lowered not in ("true", "false"):
+        raise _bad_value(name)
+    return lowered
+
+
+def _canonical_choice(name: str, value: str) -> str:
+    if value not in CHOICES[name]:
+        raise _bad_value(name)
+    return value
+
+
+def _canonical_policy(name: str, value: str) -> str:
+    """``Policy`` is an IAM policy document; AWS rejects text that is not a JSON object."""
+    try:
+        loaded = json.loads(value)
+    except ValueError:
+        loaded = None
+    if not isinstance(loaded, dict):
+        raise _bad_value(name)
+    return json.dumps(loaded, separators=(",", ":"))
+
+
+def _canonical_kms_key(name: str, value: str) -> str:
+    if len(value) > 2048:
+        raise _bad_value(name)
+    return value
+
+
+_CANONICAL: Final[dict[str, Callable[[str, str], str]]] = {
+    **{name: _canonical_integer for name in INTEGER_RANGES},
+    **{name: _canonical_boolean for name in BOOLEANS},
+    **{name: _canonical_choice for name in CHOICES},
+    "Policy": _canonical_policy,
+    "RedrivePolicy": lambda _name, value: canonical_redrive_policy(value),
+    "RedriveAllowPolicy": lambda _name, value: canonical_redrive_allow_policy(value),
+    "KmsMasterKeyId": _canonical_kms_key,
+}
+
+
+def _apply(attrs: dict[str, str], raw: Mapping[str, str], fifo: bool) -> None:
+    """Validate and merge ``raw`` (minus FifoQueue) into ``attrs``; the empty string
+    removes a clearable attribute."""
+    for name, value in raw.items():
+        if name == "FifoQueue":
+            continue
+        if name not in _CANONICAL:
+            raise _unknown(name)
+        if name in FIFO_ONLY and not fifo:
+            raise _unknown(name)
+        if not isinstance(value, str):
+            raise _bad_value(name)
+        if name in CLEARABLE and value == "":
+            attrs.pop(name, None)
+            continue
+        attrs[name] = _CANONICAL[name](name, value)
+    if raw.get("KmsMasterKeyId"):
+        # SSE-KMS and SSE-SQS are exclusive: a KMS key turns managed SSE off …
+        if raw.get("SqsManagedSseEnabled", "").strip().lower() == "true":
+            raise InvalidAttributeValue(
+                "You can use one type of server-side encryption (SSE) at one time. You can either enable "
+                "KMS SSE or SQS SSE.")
+        attrs["SqsManagedSseEnabled"] = "false"
+        attrs.setdefault("KmsDataKeyReusePeriodSeconds", str(limits.KMS_REUSE_DEFAULT))
+    elif attrs.get("SqsManagedSseEnabled") == "true" and "SqsManagedSseEnabled" in raw:
+        # … and turning managed SSE on drops the KMS key.
+        attrs.pop("KmsMasterKeyId", None)
+
+
+def creation_attributes(name: str, raw: Mapping[str, str]) -> dict[str, str]:
+    """CreateQueue ``Attributes`` → the queue's full attribute set.
+
+    ``FifoQueue`` can only be given at creation: ``true`` makes a FIFO queue and needs a
+    ``.fifo`` name; ``false`` (or absent) makes a standard queue, which a ``.fifo`` name
+    cannot be (InvalidParameterValue, as CreateQueue names the queue-name rule).
+    FIFO-only attributes on a standard queue and unknown names are InvalidAttributeName
+    "Unknown Attribute X."; bad values are InvalidAttributeValue "Invalid value for the
+    parameter X." (RedrivePolicy / RedriveAllowPolicy errors are InvalidParameterValue).
+    """
+    fifo_text = raw.get("FifoQueue")
+    fifo = False
+    if fifo_text is not None:
+        fifo = _canonical_boolean("FifoQueue", fifo_text) == "true"
+    if fifo != name.endswith(limits.FIFO_SUFFIX):
+        raise InvalidParameterValue(FIFO_NAME_MESSAGE if fifo else STANDARD_NAME_MESSAGE)
+    attrs = dict(DEFAULTS_FIFO if fifo else DEFAULTS_STANDARD)
+    _apply(attrs, raw, fifo)
+    return attrs
+
+
+def updated_attributes(current: Mapping[str, str], raw: Mapping[str, str]) -> dict[str, str]:
+    """SetQueueAttributes: ``current`` with ``raw`` validated and applied. ``FifoQueue``
+    cannot be changed after creation (AWS: "you can't change the queue type"), so it is
+    InvalidAttributeName there; ``""`` clears Policy, RedrivePolicy, RedriveAllowPolicy
+    and KmsMasterKeyId."""
+    if "FifoQueue" in raw:
+        raise _unknown("FifoQueue")
+    attrs = dict(current)
+    _apply(attrs, raw, current.get("FifoQueue") == "true")
+    return attrs
+
+
+def redrive_policy(attrs: Mapping[str, str]) -> RedrivePolicy | None:
+    """The queue's dead-letter settings, if it has a RedrivePolicy."""
+    text = attrs.get("RedrivePolicy")
+    return parse_redrive_policy(text) if text else None
+
+
+def redrive_allow_policy(attrs: Mapping[str, str]) -> dict[str, object] | None:
+    """The queue's parsed RedriveAllowPolicy, if any (absent means allowAll)."""
+    text = attrs.get("RedriveAllowPolicy")
+    if not text:
+        return None
+    loaded: dict[str, object] = json.loads(text)
+    return loaded
+
+
+def check_readable(names: Iterable[str]) -> None:
+    """GetQueueAttributes ``AttributeNames``: each must be ``All`` or a queue attribute
+    name, else InvalidAttributeName "Unknown Attribute X."."""
+    for name in names:
+        if name not in READABLE_ATTRIBUTE_NAMES:
+            raise _unknown(name)
+
+
+def check_dlq_compatible(source_fifo: bool, dlq_fifo: bool, redrive_policy_text: str | None = None) -> None:
+    """AWS Developer Guide › "Using dead-letter queues": "The dead-letter queue of a FIFO
+    queue must also be a FIFO queue. Similarly, the dead-letter queue of a standard queue
+    must also be a standard queue." Breaches are InvalidParameterValue."""
+    if source_fifo != dlq_fifo:
+        reason = "Dead-letter queue must be same type of queue as the source."
+        if redrive_policy_text is None:
+            raise InvalidParameterValue(f"Invalid value for the parameter RedrivePolicy. Reason: {reason}")
+        raise InvalidParameterValue(
+            f"Value {redrive_policy_text} for parameter RedrivePolicy is invalid. Reason: {reason}")

@@ -1,0 +1,98 @@
+"""Message move tasks (DLQ redrive) in the PostgreSQL store.
+
+Every node runs the mover; a task's row is locked (``SKIP LOCKED``) while one node
+moves a slice, and ``last_tick_ms`` meters the slices, so MaxNumberOfMessagesPerSecond
+holds however many nodes there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import asyncpg
+
+from postroom.core.model import MoveTask, Queue
+from postroom.errors import ResourceNotFound, UnsupportedOperation
+from postroom.store.postgres.queries import Q
+
+DEFAULT_RATE = 500
+
+
+def _task(row: Sequence[Any]) -> MoveTask:
+    return MoveTask(task_handle=row[0], source_arn=row[1], destination_arn=row[2], max_per_second=row[3],
+                    status=row[4], started_ms=row[5], moved=row[6], to_move=row[7], failure_reason=row[8])
+
+
+async def start(conn: asyncpg.Connection, source: Queue, task: MoveTask) -> MoveTask:
+    await conn.execute(Q["source_lock"], task.source_arn)
+    if await conn.fetchval(Q["running_move_task"], task.source_arn) is not None:
+        raise UnsupportedOperation("There is already a task running. Only one active task is allowed "
+                                   "for a source queue arn at a given time.")
+    last_row, count = await conn.fetchrow(Q["max_row"], source.queue_id)
+    await conn.execute(Q["insert_move_task"], task.task_handle, task.source_arn, task.destination_arn,
+                       task.max_per_second, task.started_ms, count, last_row)
+    return MoveTask(task.task_handle, task.source_arn, task.destination_arn, task.max_per_second, "RUNNING",
+                    task.started_ms, 0, count)
+
+
+async def list_for(conn: asyncpg.Connection, source_arn: str, limit: int) -> list[MoveTask]:
+    return [_task(r) for r in await conn.fetch(Q["move_tasks_by_source"], source_arn, limit)]
+
+
+async def running(conn: asyncpg.Connection) -> list[MoveTask]:
+    return [_task(r) for r in await conn.fetch(Q["running_move_tasks"])]
+
+
+async def get(conn: asyncpg.Connection, handle: str) -> MoveTask | None:
+    row = await conn.fetchrow(Q["move_task"], handle)
+    return _task(row) if row else None
+
+
+async def cancel(conn: asyncpg.Connection, handle: str) -> MoveTask:
+    row = await conn.fetchrow(Q["move_task"] + " FOR UPDATE", handle)
+    if row is None:
+        raise ResourceNotFound("Task does not exist.")
+    if row[4] != "RUNNING":
+        raise ResourceNotFound("Only active tasks can be cancelled.")
+    await conn.execute(Q["update_move_task"], "CANCELLED", row[6], None, handle, row[10])
+    return _task((*row[:4], "CANCELLED", *row[5:]))
+
+
+async def move(conn: asyncpg.Connection, task: MoveTask, limit: int, now_ms: int,
+               queue_by_arn: Callable[[str], Awaitable[Queue | None]]) -> MoveTask:
+    row = await conn.fetchrow(Q["lock_move_task"], task.task_handle)
+    if row is None:
+        return task
+    current = _task(row)
+    if current.status != "RUNNING":
+        return current
+    rate = current.max_per_second or DEFAULT_RATE
+    last_tick = row[10] or now_ms
+    allowed = min(limit, int(rate * max(0, now_ms - last_tick) / 1000)) if row[10] else limit
+    if allowed <= 0:
+        return current
+    source = await queue_by_arn(current.source_arn)
+    if source is None:
+        await conn.execute(Q["update_move_task"], "FAILED", current.moved, "Source queue was deleted.",
+                           task.task_handle, now_ms)
+        return await get(conn, task.task_handle) or current
+    moved = current.moved
+    for m in await conn.fetch(Q["move_candidates"], source.queue_id, row[9], allowed):
+        target_arn = current.destination_arn or m[16]
+        target = await queue_by_arn(target_arn) if target_arn else None
+        if target is None:
+            reason = f"Destination queue {target_arn} does not exist." if target_arn else (
+                "Message has no DeadLetterQueueSourceArn and the task has no DestinationArn.")
+            await conn.execute(Q["update_move_task"], "FAILED", moved, reason, task.task_handle, now_ms)
+            return await get(conn, task.task_handle) or current
+        seq = await conn.fetchval(Q["take_sequence"], target.queue_id) if target.fifo else None
+        await conn.execute(Q["insert_message"], target.queue_id, m[1], seq, m[3], m[4], m[5], m[6], m[7], m[8],
+                           m[9], m[10], m[11], m[12], now_ms, None)
+        await conn.execute(Q["delete_message"], m[0])
+        await conn.execute(Q["notify"], "postroom", f"m:{target.queue_id}")
+        moved += 1
+    remaining = await conn.fetchrow(Q["move_candidates"], source.queue_id, row[9], 1)
+    status = "RUNNING" if remaining is not None else "COMPLETED"
+    await conn.execute(Q["update_move_task"], status, moved, None, task.task_handle, now_ms)
+    return await get(conn, task.task_handle) or current

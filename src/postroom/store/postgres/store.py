@@ -1,0 +1,331 @@
+"""The shared store on PostgreSQL: any number of stateless postroom nodes, one bus.
+
+Nodes keep a cache of queue records, kept exact by notifications: every change to a
+queue is announced on the ``postroom`` channel (``q:<account>/<name>``) and every node
+drops its copy; a node that loses its listening connection drops its whole cache. Sends
+announce ``m:<queue id>`` so long polls on every node wake at once.
+
+PostgreSQL unreachable or restarting: operations fail with ServiceUnavailable (HTTP 503,
+retriable by every AWS SDK) and the pool reconnects on the next request; nothing is
+acknowledged before PostgreSQL has committed it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import asyncpg
+
+from postroom.core.arns import parse_queue_arn
+from postroom.core.model import MoveTask, NewMessage, Queue, QueueCounts, ReceiveOutcome, SendResult
+from postroom.errors import (
+    PostroomError,
+    PurgeQueueInProgress,
+    QueueDeletedRecently,
+    QueueDoesNotExist,
+    ServiceUnavailable,
+)
+from postroom.store.base import ReceiveRequest, VisibilityChange
+from postroom.store.codec import dump_map, load_map
+from postroom.store.postgres import messages, move_tasks
+from postroom.store.postgres.migrate import upgrade
+from postroom.store.postgres.queries import Q
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CHANNEL = messages.CHANNEL
+RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+UNAVAILABLE = (asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+               asyncpg.exceptions.CannotConnectNowError, asyncpg.InterfaceError, OSError, TimeoutError,
+               asyncpg.exceptions.TooManyConnectionsError)
+
+
+def _queue(row: Sequence[Any]) -> Queue:
+    return Queue(queue_id=row[0], account=row[1], region=row[2], name=row[3], attributes=load_map(row[4]),
+                 tags=load_map(row[5]), created_ms=row[6], modified_ms=row[7])
+
+
+def split_dsn(dsn: str) -> tuple[str, dict[str, str]]:
+    """asyncpg takes server settings separately; ``?schema=x`` selects a schema (tests
+    use one per run) and becomes the connection's search_path."""
+    parts = urlsplit(dsn)
+    query = dict(parse_qsl(parts.query))
+    settings = {}
+    schema = query.pop("schema", None)
+    if schema:
+        settings["search_path"] = schema
+    clean = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
+    return clean, settings
+
+
+class PostgresStore:
+    """Implements ``postroom.store.base.Store`` on PostgreSQL (asyncpg)."""
+
+    def __init__(self, dsn: str, pool: asyncpg.Pool, settings: dict[str, str]) -> None:
+        self._dsn = dsn
+        self._settings = settings
+        self._pool = pool
+        self._by_name: dict[tuple[str, str], Queue] = {}
+        self._wakeup: Callable[[int], None] | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._closing = False
+
+    @classmethod
+    async def open(cls, dsn: str, min_size: int = 2, max_size: int = 16) -> PostgresStore:
+        clean, settings = split_dsn(dsn)
+        if "search_path" in settings:
+            conn = await asyncpg.connect(clean)
+            try:
+                await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{settings["search_path"]}"')
+            finally:
+                await conn.close()
+        pool = await asyncpg.create_pool(clean, min_size=min_size, max_size=max_size,
+                                         server_settings=settings, command_timeout=30)
+        async with pool.acquire() as conn:
+            await upgrade(conn)
+        store = cls(clean, pool, settings)
+        store._listener = asyncio.create_task(store._listen_forever())
+        return store
+
+    # ---- plumbing -------------------------------------------------------------
+    async def _tx(self, op: Callable[[asyncpg.Connection], Awaitable[T]], transaction: bool = True) -> T:
+        for attempt in range(3):
+            try:
+                async with self._pool.acquire() as conn:
+                    if not transaction:
+                        return await op(conn)
+                    async with conn.transaction():
+                        return await op(conn)
+            except PostroomError:
+                raise
+            except RETRYABLE:
+                if attempt == 2:
+                    raise ServiceUnavailable("The store is busy; retry the request.") from None
+            except asyncpg.exceptions.ForeignKeyViolationError as exc:
+                raise QueueDoesNotExist("The specified queue does not exist.") from exc
+            except UNAVAILABLE as exc:
+                raise ServiceUnavailable(f"The store is unavailable: {type(exc).__name__}") from exc
+        raise ServiceUnavailable("The store is busy; retry the request.")
+
+    def set_wakeup(self, callback: Callable[[int], None]) -> None:
+        self._wakeup = callback
+
+    def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
+        kind, _, rest = payload.partition(":")
+        if kind == "m" and self._wakeup is not None:
+            try:
+                self._wakeup(int(rest))
+            except ValueError:
+                pass
+        elif kind == "q":
+            account, _, name = rest.partition("/")
+            self._by_name.pop((account, name), None)
+
+    async def _listen_forever(self) -> None:
+        """Keep one connection LISTENing; after any gap, forget every cached queue (a
+        change may have been missed) and wake every waiter."""
+        while not self._closing:
+            try:
+                conn = await asyncpg.connect(self._dsn, server_settings=self._settings)
+            except Exception:
+                await asyncio.sleep(0.5)
+                continue
+            try:
+                await conn.add_listener(CHANNEL, self._on_notify)
+                self._by_name.clear()
+                while not self._closing and not conn.is_closed():
+                    await asyncio.sleep(0.5)
+                    try:
+                        await conn.execute("SELECT 1")
+                    except Exception:
+                        break
+            except Exception:
+                log.warning("listener connection lost; reconnecting")
+            finally:
+                self._by_name.clear()
+                if not conn.is_closed():
+                    await conn.close()
+            await asyncio.sleep(0.2)
+
+    async def _announce_queue(self, conn: asyncpg.Connection, account: str, name: str) -> None:
+        await conn.execute(Q["notify"], CHANNEL, f"q:{account}/{name}")
+
+    # ---- queues -------------------------------------------------------------
+    async def create_queue(self, account: str, region: str, name: str, attributes: dict[str, str],
+                           tags: dict[str, str], now_ms: int, reuse_after_ms: int | None) -> tuple[Queue, bool]:
+        async def op(conn: asyncpg.Connection) -> tuple[Queue, bool]:
+            row = await conn.fetchrow(Q["queue_by_name"], account, name)
+            if row is not None:
+                return _queue(row), False
+            if reuse_after_ms is not None:
+                gone = await conn.fetchval(Q["deleted_at"], account, name)
+                if gone is not None and now_ms - gone < reuse_after_ms:
+                    raise QueueDeletedRecently(
+                        "You must wait 60 seconds after deleting a queue before you can create "
+                        "another with the same name.")
+            qid = await conn.fetchval(Q["insert_queue"], account, region, name, dump_map(attributes),
+                                      dump_map(tags), now_ms)
+            if qid is None:
+                row = await conn.fetchrow(Q["queue_by_name"], account, name)
+                return _queue(row), False
+            await self._announce_queue(conn, account, name)
+            return Queue(qid, account, region, name, dict(attributes), dict(tags), now_ms, now_ms), True
+
+        queue, created = await self._tx(op)
+        self._by_name[(account, name)] = queue
+        return queue, created
+
+    async def get_queue(self, account: str, name: str) -> Queue | None:
+        cached = self._by_name.get((account, name))
+        if cached is not None:
+            return cached
+        row = await self._tx(lambda conn: conn.fetchrow(Q["queue_by_name"], account, name), transaction=False)
+        if row is None:
+            return None
+        queue = _queue(row)
+        self._by_name[(account, name)] = queue
+        return queue
+
+    async def list_queues(self, account: str, prefix: str, after: str | None, limit: int) -> list[Queue]:
+        rows = await self._tx(lambda conn: conn.fetch(Q["list_queues"], account, prefix, after or "", limit),
+                              transaction=False)
+        return [_queue(r) for r in rows]
+
+    async def delete_queue(self, account: str, name: str, now_ms: int) -> bool:
+        async def op(conn: asyncpg.Connection) -> bool:
+            row = await conn.fetchrow(Q["queue_by_name"], account, name)
+            if row is None:
+                return False
+            await conn.execute(Q["delete_queue"], row[0])
+            await conn.execute(Q["remember_deleted"], account, name, now_ms)
+            await self._announce_queue(conn, account, name)
+            return True
+
+        found = await self._tx(op)
+        self._by_name.pop((account, name), None)
+        return found
+
+    async def update_queue(self, account: str, name: str, attributes: dict[str, str] | None,
+                           tags: dict[str, str] | None, now_ms: int) -> Queue:
+        async def op(conn: asyncpg.Connection) -> Queue:
+            row = await conn.fetchrow(Q["queue_by_name"] + " FOR UPDATE", account, name)
+            if row is None:
+                raise QueueDoesNotExist()
+            current = _queue(row)
+            new_attrs = dict(attributes) if attributes is not None else current.attributes
+            new_tags = dict(tags) if tags is not None else current.tags
+            modified = now_ms if attributes is not None else current.modified_ms
+            await conn.execute(Q["update_queue"], current.queue_id, dump_map(new_attrs), dump_map(new_tags),
+                               modified)
+            await self._announce_queue(conn, account, name)
+            return Queue(current.queue_id, account, current.region, name, new_attrs, new_tags,
+                         current.created_ms, modified)
+
+        updated = await self._tx(op)
+        self._by_name[(account, name)] = updated
+        return updated
+
+    async def dead_letter_sources(self, account: str, dlq_arn: str) -> list[Queue]:
+        rows = await self._tx(lambda conn: conn.fetch(Q["dead_letter_sources"], account, f'"{dlq_arn}"'),
+                              transaction=False)
+        return [_queue(r) for r in rows]
+
+    async def queue_by_arn(self, arn: str) -> Queue | None:
+        parsed = parse_queue_arn(arn)
+        return await self.get_queue(parsed.account, parsed.name)
+
+    # ---- messages -----------------------------------------------------------
+    async def send(self, queue: Queue, msgs: Sequence[NewMessage], now_ms: int,
+                   dedup_window_ms: int) -> list[SendResult]:
+        return await self._tx(lambda conn: messages.send(conn, queue, msgs, now_ms, dedup_window_ms))
+
+    async def receive(self, queue: Queue, request: ReceiveRequest) -> ReceiveOutcome:
+        dlq = None
+        if request.max_receive_count is not None and request.dlq_name is not None:
+            dlq = await self.get_queue(queue.account, request.dlq_name)
+        if queue.fifo:
+            return await self._tx(lambda conn: messages.receive_fifo(conn, queue, request, dlq))
+        return await self._tx(lambda conn: messages.receive_standard(conn, queue, request, dlq))
+
+    async def delete(self, queue: Queue, receipt_handles: Sequence[tuple[str, str]],
+                     now_ms: int) -> list[Exception | None]:
+        return await self._tx(lambda conn: messages.delete(conn, queue, receipt_handles, now_ms))
+
+    async def change_visibility(self, queue: Queue, changes: Sequence[VisibilityChange],
+                                now_ms: int) -> list[Exception | None]:
+        return await self._tx(lambda conn: messages.change_visibility(conn, queue, changes, now_ms))
+
+    async def purge(self, queue: Queue, now_ms: int, min_interval_ms: int | None) -> None:
+        async def op(conn: asyncpg.Connection) -> None:
+            last = await conn.fetchval(Q["purge_guard"], queue.queue_id)
+            if min_interval_ms is not None and last is not None and now_ms - last < min_interval_ms:
+                raise PurgeQueueInProgress(
+                    f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.")
+            await conn.execute(Q["purge_messages"], queue.queue_id)
+            await conn.execute(Q["set_last_purge"], now_ms, queue.queue_id)
+
+        await self._tx(op)
+
+    async def counts(self, queue: Queue, now_ms: int) -> QueueCounts:
+        row = await self._tx(lambda conn: conn.fetchrow(Q["count_messages"], queue.queue_id, now_ms),
+                             transaction=False)
+        return QueueCounts(int(row[0]), int(row[1]), int(row[2]))
+
+    async def expire(self, now_ms: int) -> int:
+        async def op(conn: asyncpg.Connection) -> int:
+            n = 0
+            for row in await conn.fetch(Q["all_queues"]):
+                q = _queue(row)
+                cutoff = now_ms - int(q.attributes.get("MessageRetentionPeriod", "345600")) * 1000
+                status = await conn.execute(Q["expire_messages"], q.queue_id, cutoff)
+                n += int(status.split()[-1])
+            await conn.execute(Q["expire_dedup"], now_ms)
+            await conn.execute(Q["expire_attempts"], now_ms)
+            return n
+
+        return await self._tx(op)
+
+    # ---- message move tasks ---------------------------------------------------
+    async def start_move_task(self, task: MoveTask) -> MoveTask:
+        source = await self.queue_by_arn(task.source_arn)
+        if source is None:
+            raise QueueDoesNotExist()
+        return await self._tx(lambda conn: move_tasks.start(conn, source, task))
+
+    async def list_move_tasks(self, source_arn: str, limit: int) -> list[MoveTask]:
+        return await self._tx(lambda conn: move_tasks.list_for(conn, source_arn, limit), transaction=False)
+
+    async def running_move_tasks(self) -> list[MoveTask]:
+        return await self._tx(move_tasks.running, transaction=False)
+
+    async def get_move_task(self, task_handle: str) -> MoveTask | None:
+        return await self._tx(lambda conn: move_tasks.get(conn, task_handle), transaction=False)
+
+    async def cancel_move_task(self, task_handle: str) -> MoveTask:
+        return await self._tx(lambda conn: move_tasks.cancel(conn, task_handle))
+
+    async def move_messages(self, task: MoveTask, limit: int, now_ms: int) -> MoveTask:
+        lookup: dict[str, Queue | None] = {}
+        for arn in {task.source_arn, *([task.destination_arn] if task.destination_arn else [])}:
+            lookup[arn] = await self.queue_by_arn(arn)
+
+        async def by_arn(arn: str) -> Queue | None:
+            if arn not in lookup:
+                lookup[arn] = await self.queue_by_arn(arn)
+            return lookup[arn]
+
+        return await self._tx(lambda conn: move_tasks.move(conn, task, limit, now_ms, by_arn))
+
+    async def close(self) -> None:
+        self._closing = True
+        if self._listener is not None:
+            self._listener.cancel()
+            try:
+                await self._listener
+            except (asyncio.CancelledError, Exception):
+                pass
+        await self._pool.close()
