@@ -113,8 +113,8 @@ def _parse_value(name: str, spec: Mapping[str, Any], kind: str = "user") -> Mess
     base, dot, custom = data_type.partition(".")
     if base not in BASE_TYPES:
         raise InvalidParameterValue(
-            f"The message attribute '{name}' has an invalid message attribute type, the set of "
-            "supported type prefixes is Binary, Number, and String.")
+            f"The type of message ({kind}) attribute '{name}' is invalid. You must use only the "
+            "following supported type prefixes: Binary, Number, String.")
     if (len(data_type) > limits.MAX_ATTRIBUTE_DATA_TYPE_LENGTH
             or (dot and _CUSTOM_TYPE.fullmatch(custom) is None)):
         raise InvalidParameterValue(

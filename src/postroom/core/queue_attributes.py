@@ -154,8 +154,10 @@ def creation_attributes(name: str, raw: Mapping[str, str]) -> dict[str, str]:
     """CreateQueue ``Attributes`` → the queue's full attribute set.
 
     ``FifoQueue`` can only be given at creation: ``true`` makes a FIFO queue and needs a
-    ``.fifo`` name; ``false`` (or absent) makes a standard queue, which a ``.fifo`` name
-    cannot be (InvalidParameterValue, as CreateQueue names the queue-name rule).
+    ``.fifo`` name; absent makes a standard queue, which a ``.fifo`` name cannot be
+    (InvalidParameterValue with the queue-name rule). AWS rejects ``FifoQueue=false``
+    outright with InvalidAttributeName "Unknown Attribute FifoQueue." (reported against
+    the service in aws/aws-sdk-php#1331).
     FIFO-only attributes on a standard queue and unknown names are InvalidAttributeName
     "Unknown Attribute X."; bad values are InvalidAttributeValue "Invalid value for the
     parameter X." (RedrivePolicy / RedriveAllowPolicy errors are InvalidParameterValue).
@@ -166,6 +168,9 @@ def creation_attributes(name: str, raw: Mapping[str, str]) -> dict[str, str]:
         fifo = _canonical_boolean("FifoQueue", fifo_text) == "true"
     if fifo != name.endswith(limits.FIFO_SUFFIX):
         raise InvalidParameterValue(FIFO_NAME_MESSAGE if fifo else STANDARD_NAME_MESSAGE)
+    if fifo_text is not None and not fifo:
+        # AWS knows FifoQueue only on FIFO queues: "false" is "Unknown Attribute FifoQueue."
+        raise _unknown("FifoQueue")
     attrs = dict(DEFAULTS_FIFO if fifo else DEFAULTS_STANDARD)
     _apply(attrs, raw, fifo)
     return attrs
@@ -198,11 +203,13 @@ def redrive_allow_policy(attrs: Mapping[str, str]) -> dict[str, object] | None:
     return loaded
 
 
-def check_readable(names: Iterable[str]) -> None:
+def check_readable(names: Iterable[str], fifo: bool | None = None) -> None:
     """GetQueueAttributes ``AttributeNames``: each must be ``All`` or a queue attribute
-    name, else InvalidAttributeName "Unknown Attribute X."."""
+    name, else InvalidAttributeName "Unknown Attribute X.". Given ``fifo=False``, the
+    FIFO-only names are unknown too: AWS answers "Unknown Attribute FifoQueue." when a
+    standard queue is asked for it (aws/aws-sdk-ruby#1350, confirmed by the SDK team)."""
     for name in names:
-        if name not in READABLE_ATTRIBUTE_NAMES:
+        if name not in READABLE_ATTRIBUTE_NAMES or (fifo is False and name in FIFO_ONLY):
             raise _unknown(name)
 
 

@@ -8,6 +8,7 @@ Both are stored in a canonical compact JSON form so equal requests compare equal
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -17,6 +18,7 @@ from postroom.core.model import RedrivePolicy
 from postroom.errors import InvalidParameterValue
 
 REDRIVE_PERMISSIONS: Final = ("allowAll", "denyAll", "byQueue")
+_INTEGER: Final = re.compile(r"[+-]?[0-9]+")
 
 
 def _invalid(attribute: str, text: str, reason: str) -> InvalidParameterValue:
@@ -68,7 +70,7 @@ def _int_value(value: Any) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit() and value.strip().isascii():
+    if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         return int(value.strip())
     return None
 
