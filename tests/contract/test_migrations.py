@@ -24,7 +24,8 @@ UNION ALL
 SELECT 'index', indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename <> 'postroom_schema_migrations'
 UNION ALL
 SELECT 'constraint', conrelid::regclass::text || ' ' || pg_get_constraintdef(oid)
-FROM pg_constraint WHERE connamespace = $1::regnamespace AND conrelid::regclass::text NOT LIKE '%postroom_schema_migrations'
+FROM pg_constraint
+WHERE connamespace = $1::regnamespace AND conrelid::regclass::text NOT LIKE '%postroom_schema_migrations'
 """
 
 

@@ -49,7 +49,8 @@ def serve(host: str, port: int, data_dir: Path, store_url: str | None, account_i
     from postroom.server.config import ServerConfig
     from postroom.server.run import serve as run_server
 
-    run_server(ServerConfig(host=host, port=port, data_dir=data_dir, store_url=store_url, account_id=account_id, region=region,
+    run_server(ServerConfig(host=host, port=port, data_dir=data_dir, store_url=store_url,
+                            account_id=account_id, region=region,
                             log_level=log_level, durability=durability, aws_timing=aws_timing,
                             debug_clock=debug_clock))
 

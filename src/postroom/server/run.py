@@ -14,7 +14,8 @@ from postroom.server.config import ServerConfig
 
 class _Server(uvicorn.Server):
     """uvicorn's server, telling postroom first when SIGTERM/SIGINT arrives so waiting
-    long polls answer at once and the graceful shutdown is quick."""
+    long polls answer at once and the graceful shutdown is quick; the process then
+    exits 0."""
 
     def __init__(self, config: uvicorn.Config, app: PostroomApp) -> None:
         super().__init__(config)
@@ -27,6 +28,9 @@ class _Server(uvicorn.Server):
         except RuntimeError:
             self.postroom.begin_shutdown()
         super().handle_exit(sig, frame)
+        # uvicorn re-raises the signal after its graceful shutdown, so the process would
+        # die "by SIGTERM"; a completed clean shutdown exits 0 instead.
+        self._captured_signals.clear()
 
 
 def serve(config: ServerConfig) -> None:

@@ -12,8 +12,8 @@ from typing import Any
 from postroom.core import queue_attributes as qa
 from postroom.core.arns import parse_queue_arn
 from postroom.core.digest import md5_of_body, md5_of_message_attributes
-from postroom.core.model import NewMessage, Queue, SendResult, StoredMessage
 from postroom.core.message_attributes import message_size, parse_message_attributes, parse_system_attributes
+from postroom.core.model import NewMessage, Queue, SendResult, StoredMessage
 from postroom.core.validate import (
     validate_batch_entries,
     validate_body,

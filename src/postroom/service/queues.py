@@ -10,6 +10,7 @@ from typing import Any
 from postroom.core import queue_attributes as qa
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import Queue
+from postroom.core.redrive import allows_source
 from postroom.core.validate import validate_queue_name, validate_tags
 from postroom.errors import (
     InvalidParameterValue,
@@ -21,6 +22,12 @@ from postroom.service.base import ServiceBase
 from postroom.service.context import RequestContext, parse_queue_url
 
 REUSE_AFTER_MS = 60_000
+# AWS: AddPermission grants these actions (or "*"); the others are owner-only.
+PERMISSION_ACTIONS = frozenset({
+    "SendMessage", "ReceiveMessage", "DeleteMessage", "ChangeMessageVisibility", "GetQueueAttributes",
+    "GetQueueUrl", "ListDeadLetterSourceQueues", "PurgeQueue", "ListQueueTags",
+    "SendMessageBatch", "DeleteMessageBatch", "ChangeMessageVisibilityBatch",
+})
 MAX_TAGS = 50
 
 
@@ -37,7 +44,12 @@ class QueueService(ServiceBase):
             raise InvalidParameterValue(
                 "Value " + attrs["RedrivePolicy"] + " for parameter RedrivePolicy is invalid. "
                 "Reason: Dead letter target does not exist.")
-        qa.check_dlq_compatible(fifo, dlq.fifo)
+        qa.check_dlq_compatible(fifo, dlq.fifo, attrs["RedrivePolicy"])
+        source_arn = f"arn:aws:sqs:{ctx.region}:{ctx.account}:{name}"
+        if not allows_source(qa.redrive_allow_policy(dlq.attributes), source_arn):
+            raise InvalidParameterValue(
+                "Value " + attrs["RedrivePolicy"] + " for parameter RedrivePolicy is invalid. Reason: "
+                "Dead-letter queue's RedriveAllowPolicy does not allow this source queue.")
 
     async def create_queue(self, ctx: RequestContext, name: str, attributes: Mapping[str, str] | None,
                            tags: Mapping[str, str] | None) -> Queue:
@@ -178,6 +190,11 @@ class QueueService(ServiceBase):
                 f"Value {label} for parameter Label is invalid. Reason: Already exists.")
         if not accounts or not actions:
             raise InvalidParameterValue("AWSAccountIds and Actions must not be empty.")
+        for action in actions:
+            if action != "*" and action not in PERMISSION_ACTIONS:
+                raise InvalidParameterValue(
+                    f"Value SQS:{action} for parameter ActionName is invalid. Reason: Only the queue owner "
+                    "is allowed to invoke this action.")
         principals = [f"arn:aws:iam::{a}:root" for a in accounts]
         acts = [f"SQS:{a}" for a in actions]
         statements.append({

@@ -91,9 +91,9 @@ def receive(conn: sqlite3.Connection, queue: Queue, req: ReceiveRequest, dlq: Qu
     qid = queue.queue_id
     now = req.now_ms
     if queue.fifo and req.attempt_id:
-        again = _repeat_attempt(conn, qid, req)
-        if again is not None:
-            return ReceiveOutcome(again)
+        repeated = _repeat_attempt(conn, qid, req)
+        if repeated is not None:
+            return ReceiveOutcome(repeated)
     min_sent = now - req.retention_ms
     out: list[StoredMessage] = []
     moved = 0
