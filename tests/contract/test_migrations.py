@@ -12,6 +12,7 @@ from pathlib import Path
 
 import asyncpg
 
+from postroom.store.postgres.migrate import migration_scripts as pg_migration_scripts
 from postroom.store.postgres.migrate import upgrade as pg_upgrade
 from postroom.store.sqlite.migrate import upgrade as sqlite_upgrade
 from tests.pg import drop_schema, new_schema, require_pg, with_schema
@@ -26,6 +27,8 @@ UNION ALL
 SELECT 'constraint', conrelid::regclass::text || ' ' || pg_get_constraintdef(oid)
 FROM pg_constraint
 WHERE connamespace = $1::regnamespace AND conrelid::regclass::text NOT LIKE '%postroom_schema_migrations'
+UNION ALL
+SELECT 'function', pg_get_functiondef(p.oid) FROM pg_proc p WHERE p.pronamespace = $1::regnamespace
 """
 
 
@@ -46,7 +49,7 @@ async def test_postgres_migrations_build_the_declared_schema() -> None:
         await conn.execute(f'CREATE SCHEMA "{migrated}"; CREATE SCHEMA "{declared}"')
         await conn.close()
         conn = await asyncpg.connect(dsn, server_settings={"search_path": migrated})
-        assert await pg_upgrade(conn) == [1]
+        assert await pg_upgrade(conn) == [v for v, _name, _sql in pg_migration_scripts()]
         assert await pg_upgrade(conn) == [], "a second upgrade applies nothing"
         await conn.close()
         conn = await asyncpg.connect(dsn, server_settings={"search_path": declared})

@@ -30,39 +30,37 @@ CHANNEL = "postroom"
 
 async def send(conn: asyncpg.Connection, queue: Queue, messages: Sequence[NewMessage], now_ms: int,
                dedup_window_ms: int) -> list[SendResult]:
-    qid = queue.queue_id
+    """Standard queues: one INSERT of every row plus the wake-up, in one statement.
+    FIFO queues: ``postroom_send_fifo`` per message (see migration 0002), in the
+    caller's transaction, so a batch is all-or-nothing and in order."""
     if not queue.fifo:
-        cols: list[list[Any]] = [[] for _ in range(14)]
-        for m in messages:
-            for i, v in enumerate((m.message_id, None, m.group_id, None, m.body, m.md5_of_body,
-                                   dump_attributes(m.attributes), m.md5_of_attributes,
-                                   dump_attributes(m.system_attributes), m.md5_of_system_attributes,
-                                   m.sender_id, now_ms, now_ms + m.delay_ms, None)):
-                cols[i].append(v)
-        await conn.execute(Q["insert_messages"], qid, *cols)
-        await conn.execute(Q["notify"], CHANNEL, f"m:{qid}")
-        return [SendResult(m.message_id, None) for m in messages]
-    results: list[SendResult] = []
-    next_seq = await conn.fetchval(Q["lock_queue_sequence"], qid)
+        return await send_standard(conn, queue, [(m, now_ms) for m in messages])
+    qid = queue.queue_id
     by_group = queue.attributes.get("DeduplicationScope") == "messageGroup"
+    results: list[SendResult] = []
     for m in messages:
         scope = (m.group_id or "") if by_group else ""
-        dedup_id = m.dedup_id or ""
-        seen = await conn.fetchrow(Q["find_dedup"], qid, scope, dedup_id)
-        if seen is not None and seen[2] > now_ms:
-            results.append(SendResult(seen[0], format_sequence_number(seen[1]), duplicate=True))
-            continue
-        seq = next_seq
-        next_seq += 1
-        await conn.execute(Q["insert_message"], qid, m.message_id, seq, m.group_id, m.dedup_id, m.body,
-                           m.md5_of_body, dump_attributes(m.attributes), m.md5_of_attributes,
-                           dump_attributes(m.system_attributes), m.md5_of_system_attributes, m.sender_id,
-                           now_ms, now_ms + m.delay_ms, None)
-        await conn.execute(Q["upsert_dedup"], qid, scope, dedup_id, m.message_id, seq, now_ms + dedup_window_ms)
-        results.append(SendResult(m.message_id, format_sequence_number(seq)))
-    await conn.execute(Q["set_sequence"], qid, next_seq)
-    await conn.execute(Q["notify"], CHANNEL, f"m:{qid}")
+        row = await conn.fetchrow(
+            Q["send_fifo"], qid, scope, m.dedup_id or "", m.message_id, m.group_id, m.body, m.md5_of_body,
+            dump_attributes(m.attributes), m.md5_of_attributes, dump_attributes(m.system_attributes),
+            m.md5_of_system_attributes, m.sender_id, now_ms, now_ms + m.delay_ms, dedup_window_ms)
+        results.append(SendResult(row[0], format_sequence_number(row[1]), duplicate=row[2]))
     return results
+
+
+async def send_standard(conn: asyncpg.Connection, queue: Queue,
+                        messages: Sequence[tuple[NewMessage, int]]) -> list[SendResult]:
+    """Every row plus the wake-up in one statement (one commit)."""
+    qid = queue.queue_id
+    cols: list[list[Any]] = [[] for _ in range(14)]
+    for m, now_ms in messages:
+        for i, v in enumerate((m.message_id, None, m.group_id, None, m.body, m.md5_of_body,
+                               dump_attributes(m.attributes), m.md5_of_attributes,
+                               dump_attributes(m.system_attributes), m.md5_of_system_attributes,
+                               m.sender_id, now_ms, now_ms + m.delay_ms, None)):
+            cols[i].append(v)
+    await conn.execute(Q["insert_messages_notify"], qid, *cols, f"m:{qid}")
+    return [SendResult(m.message_id, None) for m, _ in messages]
 
 
 async def _move_to_dlq(conn: asyncpg.Connection, source: Queue, dlq: Queue, row: Sequence[Any]) -> None:
@@ -93,7 +91,8 @@ async def receive_standard(conn: asyncpg.Connection, queue: Queue, req: ReceiveR
                 await conn.execute(Q["delete_message"], row[0])
                 again = True
             elif req.max_receive_count is not None and dlq is not None and row[14] > req.max_receive_count:
-                await _move_to_dlq(conn, queue, dlq, row)
+                async with conn.transaction():
+                    await _move_to_dlq(conn, queue, dlq, row)
                 moved += 1
                 again = True
             else:
@@ -188,6 +187,10 @@ async def _repeat_attempt(conn: asyncpg.Connection, qid: int, req: ReceiveReques
 
 async def delete(conn: asyncpg.Connection, queue: Queue, entries: Sequence[tuple[str, str]],
                  now_ms: int) -> list[Exception | None]:
+    """One DELETE matching (row, receive token). A handle that deleted nothing is fine
+    on a standard queue (the message is gone, or was received again: AWS "the request
+    succeeds, but the message might not be deleted"); on a FIFO queue a handle of a
+    message received again since is invalid."""
     results: list[Exception | None] = [None] * len(entries)
     decoded: dict[int, tuple[int, str]] = {}
     for i, (_entry_id, handle) in enumerate(entries):
@@ -197,22 +200,20 @@ async def delete(conn: asyncpg.Connection, queue: Queue, entries: Sequence[tuple
             results[i] = exc
     if not decoded:
         return results
-    states = {r[0]: r for r in await conn.fetch(Q["message_states"], [rid for rid, _ in decoded.values()],
-                                                  queue.queue_id)}
-    doomed = []
-    for i, (row_id, token) in decoded.items():
-        state = states.get(row_id)
-        if state is None:
-            continue
-        if state[1] == token:
-            doomed.append(row_id)
-        elif queue.fifo:
-            results[i] = ReceiptHandleIsInvalid(
-                f'The receipt handle "{entries[i][1]}" has expired: the message was received again since.')
-    if doomed:
-        await conn.execute(Q["delete_messages"], doomed)
-        if queue.fifo:
-            await conn.execute(Q["notify"], CHANNEL, f"m:{queue.queue_id}")
+    ids = [rid for rid, _ in decoded.values()]
+    tokens = [tok for _, tok in decoded.values()]
+    deleted = {r[0] for r in await conn.fetch(Q["delete_by_handles"], queue.queue_id, ids, tokens)}
+    if not queue.fifo:
+        return results
+    missed = [rid for rid, _ in decoded.values() if rid not in deleted]
+    if missed:
+        states = {r[0]: r for r in await conn.fetch(Q["message_states"], missed, queue.queue_id)}
+        for i, (row_id, _token) in decoded.items():
+            if row_id in states:
+                results[i] = ReceiptHandleIsInvalid(
+                    f'The receipt handle "{entries[i][1]}" has expired: the message was received again since.')
+    if deleted:
+        await conn.execute(Q["notify"], CHANNEL, f"m:{queue.queue_id}")
     return results
 
 

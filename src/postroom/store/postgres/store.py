@@ -32,6 +32,7 @@ from postroom.errors import (
 from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_map, load_map
 from postroom.store.postgres import messages, move_tasks
+from postroom.store.postgres.coalesce import Coalescer
 from postroom.store.postgres.migrate import upgrade
 from postroom.store.postgres.queries import Q
 
@@ -73,6 +74,8 @@ class PostgresStore:
         self._wakeup: Callable[[int], None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._closing = False
+        self._standard_sends: Coalescer[tuple[Queue, NewMessage, int], SendResult] = Coalescer(
+            self._flush_standard)
 
     @classmethod
     async def open(cls, dsn: str, min_size: int = 2, max_size: int = 16) -> PostgresStore:
@@ -241,7 +244,15 @@ class PostgresStore:
     # ---- messages -----------------------------------------------------------
     async def send(self, queue: Queue, msgs: Sequence[NewMessage], now_ms: int,
                    dedup_window_ms: int) -> list[SendResult]:
-        return await self._tx(lambda conn: messages.send(conn, queue, msgs, now_ms, dedup_window_ms))
+        if not queue.fifo:
+            return await self._standard_sends.submit(queue.queue_id, [(queue, m, now_ms) for m in msgs])
+        return await self._tx(lambda conn: messages.send(conn, queue, msgs, now_ms, dedup_window_ms),
+                              transaction=len(msgs) > 1)
+
+    async def _flush_standard(self, _queue_id: int, items: list[tuple[Queue, NewMessage, int]]) -> list[SendResult]:
+        queue = items[0][0]
+        return await self._tx(lambda conn: messages.send_standard(conn, queue, [(m, t) for _, m, t in items]),
+                              transaction=False)
 
     async def receive(self, queue: Queue, request: ReceiveRequest) -> ReceiveOutcome:
         dlq = None
@@ -249,11 +260,12 @@ class PostgresStore:
             dlq = await self.get_queue(queue.account, request.dlq_name)
         if queue.fifo:
             return await self._tx(lambda conn: messages.receive_fifo(conn, queue, request, dlq))
-        return await self._tx(lambda conn: messages.receive_standard(conn, queue, request, dlq))
+        return await self._tx(lambda conn: messages.receive_standard(conn, queue, request, dlq), transaction=False)
 
     async def delete(self, queue: Queue, receipt_handles: Sequence[tuple[str, str]],
                      now_ms: int) -> list[Exception | None]:
-        return await self._tx(lambda conn: messages.delete(conn, queue, receipt_handles, now_ms))
+        return await self._tx(lambda conn: messages.delete(conn, queue, receipt_handles, now_ms),
+                              transaction=queue.fifo)
 
     async def change_visibility(self, queue: Queue, changes: Sequence[VisibilityChange],
                                 now_ms: int) -> list[Exception | None]:
