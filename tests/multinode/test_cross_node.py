@@ -133,7 +133,7 @@ def test_send_on_one_node_wakes_a_long_poll_on_another(nodes: Cluster) -> None:
     for _ in range(5):
         result: dict[str, Any] = {}
 
-        def wait() -> None:
+        def wait(result: dict[str, Any] = result) -> None:
             r = nodes.client(1).receive_message(QueueUrl=url, WaitTimeSeconds=10)
             result["at"] = time.monotonic()
             result["msgs"] = r.get("Messages", [])
