@@ -20,8 +20,8 @@
 //   - SendMessage:       MD5OfMessageBody              -> Error("InvalidChecksumError")
 //   - SendMessageBatch:  MD5OfMessageBody per entry    -> Error("Invalid MD5 checksum on messages: ...")
 //   - ReceiveMessage:    MD5OfBody per message         -> Error("Invalid MD5 checksum on messages: ...")
-// It does NOT check MD5OfMessageAttributes or MD5OfMessageSystemAttributes (unlike the Java SDK
-// and botocore, which check attributes). So this script checks those itself, with an
+// It does NOT check MD5OfMessageAttributes or MD5OfMessageSystemAttributes (the Java SDK does;
+// botocore checks no SQS digest at all). So this script checks those itself, with an
 // independent implementation of AWS's attribute digest (md5OfAttributes below), on every send
 // response and every received message. It also proves the SDK check is live: a client with a
 // middleware that corrupts MD5OfMessageBody in the response must get InvalidChecksumError.
@@ -307,7 +307,8 @@ async function standardQueue(tag) {
 
 async function fifoQueue(tag) {
   const url = await createQueue(`js-fifo-${tag}.fifo`, { FifoQueue: "true", ContentBasedDeduplication: "false" });
-  const groups = ["group-a", "group-β-ü", "g:<&>"];
+  // MessageGroupId allows ASCII letters, digits and punctuation only (1-128 characters).
+  const groups = ["group-a", "G_b.!?~", "g:<&>\"'"];
   const sent = [];
   let n = 0;
   const next = (g, extra = {}) => ({
