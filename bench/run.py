@@ -34,7 +34,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SQSBENCH = REPO.parent / "shared" / "bench" / "sqsbench.py"
 BIN = Path(sys.executable).parent
-KNOWN_SERVERS = ("postroom", "moto")
+KNOWN_SERVERS = ("postroom", "postroom-pg", "moto")
+PG_DSN = os.environ.get("POSTROOM_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 WORKLOAD_NAMES = {"w1": "W1 SendMessage", "w2": "W2 SendMessageBatch (10)", "w3": "W3 receive + delete batch",
                   "w4": "W4 FIFO ordered drain", "w5": "W5 SNS fan-out", "w6": "W6 boto3 round trip"}
 RESULT_WORKLOAD = {"w1_send": "w1", "w2_send_batch": "w2", "w3_drain": "w3", "w4_fifo": "w4"}
@@ -69,12 +70,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def server_command(name: str, port: int, data_dir: Path) -> list[str]:
-    if name == "postroom":
+def server_command(name: str, port: int, data_dir: Path, pg_schema: str = "") -> list[str]:
+    if name.startswith("postroom"):
         exe = BIN / "postroom"
         base = [str(exe)] if exe.exists() else [sys.executable, "-m", "postroom"]
+        sep = "&" if "?" in PG_DSN else "?"
+        store = ["--store", f"{PG_DSN}{sep}schema={pg_schema}"] if name == "postroom-pg" else []
         return [*base, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
-                "--log-level", "warning"]
+                "--log-level", "warning", *store]
     if name == "moto":
         exe = BIN / "moto_server"
         base = [str(exe)] if exe.exists() else [sys.executable, "-m", "moto.server"]
@@ -109,7 +112,8 @@ class Server:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
         self.log_path = log_path
-        cmd, preexec = pinned(server_command(name, self.port, self.data_dir / "data"), core)
+        self.pg_schema = f"bench_{os.getpid()}_{self.port}" if name == "postroom-pg" else ""
+        cmd, preexec = pinned(server_command(name, self.port, self.data_dir / "data", self.pg_schema), core)
         self.cmd = cmd
         self._log = open(log_path, "wb")  # noqa: SIM115 - open for the life of the process
         self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
@@ -119,7 +123,8 @@ class Server:
 
     def wait_ready(self, timeout: float) -> None:
         # postroom answers GET /health with 200; moto has no /health, any HTTP answer will do
-        url, need_200 = (self.endpoint + "/health", True) if self.name == "postroom" else (self.endpoint + "/", False)
+        url, need_200 = ((self.endpoint + "/health", True) if self.name.startswith("postroom")
+                         else (self.endpoint + "/", False))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -153,6 +158,9 @@ class Server:
             note = f"{self.name} exited {self.proc.returncode} on SIGTERM"
         self._log.close()
         shutil.rmtree(self.data_dir, ignore_errors=True)
+        if self.pg_schema and shutil.which("psql"):
+            subprocess.run(["psql", PG_DSN, "-qc", f'DROP SCHEMA IF EXISTS "{self.pg_schema}" CASCADE'],
+                           capture_output=True, timeout=60)
         return note
 
 
@@ -306,7 +314,9 @@ def ratio(a: Any, b: Any) -> str:
 def table(runs: list[Run], workloads: list[str]) -> str:
     names = [r.name for r in runs]
     with_ratio = "postroom" in names and "moto" in names
-    head = ["workload", "metric", *names] + (["postroom/moto"] if with_ratio else [])
+    with_pg = "postroom-pg" in names and "postroom" in names
+    head = (["workload", "metric", *names] + (["postroom/moto"] if with_ratio else [])
+            + (["pg/sqlite"] if with_pg else []))
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for wl in workloads:
         if wl not in ("w1", "w2", "w3", "w4"):
@@ -322,6 +332,9 @@ def table(runs: list[Run], workloads: list[str]) -> str:
             row = [WORKLOAD_NAMES[wl] if first else "", label, *map(fmt, vals)]
             if with_ratio:
                 row.append(ratio(value(results["postroom"], key), value(results["moto"], key))
+                           if _better is not None else "")
+            if with_pg:
+                row.append(ratio(value(results["postroom-pg"], key), value(results["postroom"], key))
                            if _better is not None else "")
             out.append("| " + " | ".join(row) + " |")
             first = False
@@ -356,7 +369,9 @@ def notes(runs: list[Run], args: argparse.Namespace) -> list[str]:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--servers", default="postroom,moto", help="comma list of servers to start: postroom, moto")
+    ap.add_argument("--servers", default="postroom,moto",
+                    help="comma list of servers to start: postroom (SQLite), postroom-pg (PostgreSQL, "
+                    "POSTROOM_TEST_PG_DSN), moto")
     ap.add_argument("--endpoint", default="", help="bench an already-running server at this URL instead")
     ap.add_argument("--label", default="external", help="name of the --endpoint server in the table")
     ap.add_argument("--server-pid", type=int, default=0, help="pid of the --endpoint server, for its CPU time")
