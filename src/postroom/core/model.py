@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -133,20 +133,6 @@ class MoveTask:
 
 
 @dataclass(frozen=True)
-class BatchItemResult:
-    """Per-entry outcome of a batch delete / visibility change: ``error`` is None on success."""
-
-    entry_id: str
-    error: Exception | None = None
-
-
-@dataclass(frozen=True)
 class RedrivePolicy:
     dead_letter_target_arn: str
     max_receive_count: int
-
-
-@dataclass
-class Page:
-    items: list[Queue] = field(default_factory=list)
-    next_token: str | None = None

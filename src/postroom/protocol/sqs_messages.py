@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -147,7 +146,3 @@ async def change_message_visibility_batch(svc: Services, ctx: RequestContext, p:
 async def purge_queue(svc: Services, ctx: RequestContext, p: Params) -> Result:
     await svc.messages.purge(ctx, p["QueueUrl"])
     return {}
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()

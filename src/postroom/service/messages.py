@@ -25,6 +25,7 @@ from postroom.errors import (
     BatchRequestTooLong,
     InvalidParameterValue,
     MissingParameter,
+    PostroomError,
 )
 from postroom.service.base import ServiceBase
 from postroom.service.context import RequestContext
@@ -137,21 +138,22 @@ class MessageService(ServiceBase):
         if total > MAX_BATCH_BYTES:
             raise BatchRequestTooLong(
                 f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes.")
-        out: list[tuple[str, Sent | Exception]] = []
-        ready: list[tuple[int, NewMessage]] = []
-        for entry_id, m in entries:
+        prepared: list[NewMessage | PostroomError] = []
+        for _entry_id, m in entries:
             try:
-                new = self._prepare(ctx, queue, m)
-            except Exception as exc:
-                out.append((entry_id, exc))
-                continue
-            ready.append((len(out), new))
-            out.append((entry_id, exc_placeholder))
-        if ready:
-            results = await self._store_send(queue, [new for _, new in ready])
-            for (index, new), result in zip(ready, results, strict=True):
-                out[index] = (out[index][0], Sent(result.message_id, new.md5_of_body, new.md5_of_attributes,
-                                                  new.md5_of_system_attributes, result.sequence_number))
+                prepared.append(self._prepare(ctx, queue, m))
+            except PostroomError as exc:
+                prepared.append(exc)
+        accepted = [p for p in prepared if isinstance(p, NewMessage)]
+        stored = iter(await self._store_send(queue, accepted) if accepted else [])
+        out: list[tuple[str, Sent | Exception]] = []
+        for (entry_id, _m), p in zip(entries, prepared, strict=True):
+            if isinstance(p, NewMessage):
+                r = next(stored)
+                out.append((entry_id, Sent(r.message_id, p.md5_of_body, p.md5_of_attributes,
+                                           p.md5_of_system_attributes, r.sequence_number)))
+            else:
+                out.append((entry_id, p))
         return out
 
     # ---- receive ------------------------------------------------------------
@@ -231,7 +233,7 @@ class MessageService(ServiceBase):
         for entry_id, handle, timeout in entries:
             try:
                 validate_int_range("VisibilityTimeout", timeout, 0, 43200)
-            except Exception as exc:
+            except PostroomError as exc:
                 out.append((entry_id, exc))
                 continue
             changes.append((len(out), VisibilityChange(entry_id, handle, timeout * 1000)))
@@ -249,13 +251,10 @@ class MessageService(ServiceBase):
         await self.store.purge(queue, self.clock.now_ms(), interval)
 
 
-exc_placeholder: Exception = Exception("pending")
-
-
 def _approximate_size(m: OutgoingMessage) -> int:
     """A batch entry's size for the 1 MiB batch limit, even when its attributes are
     invalid (that entry then fails on its own, not the whole batch)."""
     try:
         return message_size(m.body or "", parse_message_attributes(m.attributes))
-    except Exception:
+    except PostroomError:
         return len((m.body or "").encode())

@@ -19,7 +19,7 @@ from postroom.errors import (
     QueueDoesNotExist,
 )
 from postroom.service.base import ServiceBase
-from postroom.service.context import RequestContext, parse_queue_url
+from postroom.service.context import RequestContext
 
 REUSE_AFTER_MS = 60_000
 # AWS: AddPermission grants these actions (or "*"); the others are owner-only.
@@ -69,9 +69,8 @@ class QueueService(ServiceBase):
         queue, created = await self.store.create_queue(ctx.account, ctx.region, name, attrs, tag_map,
                                                        self.clock.now_ms(), reuse)
         if not created:
-            given = qa.creation_attributes(name, raw) if raw else {}
             for key in raw:
-                canonical = given.get(key)
+                canonical = attrs.get(key)
                 if canonical is not None and queue.attributes.get(key) != canonical:
                     raise QueueAlreadyExists(
                         "A queue already exists with the same name and a different value for attribute "
@@ -230,7 +229,3 @@ def _policy(queue: Queue) -> dict[str, Any]:
         loaded.setdefault("Statement", [])
         return loaded
     return {"Version": "2012-10-17", "Id": f"{queue.arn}/SQSDefaultPolicy", "Statement": []}
-
-
-def queue_identity(queue_url: str) -> tuple[str, str]:
-    return parse_queue_url(queue_url)

@@ -105,6 +105,9 @@ DELETE FROM messages WHERE queue_id = ?;
 -- name: delete_queue_dedup
 DELETE FROM dedup WHERE queue_id = ?;
 
+-- name: delete_queue_attempts
+DELETE FROM receive_attempts WHERE queue_id = ?;
+
 -- name: remember_deleted
 INSERT OR REPLACE INTO deleted_queues (account, name, deleted_ms) VALUES (?, ?, ?);
 

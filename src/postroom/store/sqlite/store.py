@@ -97,6 +97,7 @@ class SqliteStore:
             conn.execute(Q["delete_queue"], (queue.queue_id,))
             conn.execute(Q["delete_queue_messages"], (queue.queue_id,))
             conn.execute(Q["delete_queue_dedup"], (queue.queue_id,))
+            conn.execute(Q["delete_queue_attempts"], (queue.queue_id,))
             conn.execute(Q["remember_deleted"], (account, name, now_ms))
 
         await self._writer.call(op)
