@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from postroom.errors import InvalidAction, PostroomError
+from postroom.errors import InvalidAction, InvalidParameterValue, PostroomError
 from postroom.protocol import sqs_messages as m
 from postroom.protocol import sqs_queues as q
 from postroom.protocol.handler_support import Services
@@ -140,11 +140,16 @@ class SqsDispatcher:
         return Response(w.status, headers, serialize_json_error(w.json_code, w.message), action)
 
     async def _query(self, req: Request, request_id: str) -> Response:
-        form: dict[str, str] = dict(parse_qsl(req.query_string.decode("latin-1"), keep_blank_values=True))
-        if req.body:
-            form.update(parse_qsl(req.body.decode("utf-8"), keep_blank_values=True))
-        action = form.get("Action", "")
+        action = ""
         try:
+            try:
+                form = dict(parse_qsl(req.query_string.decode("latin-1"), keep_blank_values=True,
+                                      errors="strict"))
+                if req.body:
+                    form.update(parse_qsl(req.body.decode("utf-8"), keep_blank_values=True, errors="strict"))
+            except UnicodeDecodeError as exc:
+                raise InvalidParameterValue("The request parameters are not valid UTF-8.") from exc
+            action = form.get("Action", "")
             handler = HANDLERS.get(action)
             op = self.operations.get(action)
             if handler is None or op is None:

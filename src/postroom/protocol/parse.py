@@ -133,7 +133,9 @@ def _j_list(conv: Conv) -> Conv:
     def list_(v: Any, name: str) -> Any:
         if type(v) is not list:
             raise _bad(name, v)
-        return [conv(x, name) for x in v if x is not None]
+        if None in v:
+            raise _bad(name, v)
+        return [conv(x, name) for x in v]
     return list_
 
 
@@ -141,7 +143,9 @@ def _j_map(kconv: Conv, vconv: Conv) -> Conv:
     def map_(v: Any, name: str) -> Any:
         if type(v) is not dict:
             raise _bad(name, v)
-        return {kconv(k, name): vconv(x, k) for k, x in v.items() if x is not None}
+        if None in v.values():
+            raise _bad(name, v)
+        return {kconv(k, name): vconv(x, k) for k, x in v.items()}
     return map_
 
 
