@@ -116,3 +116,30 @@ class InternalError(PostroomError):
     """The request processing has failed because of an unknown error, exception or failure."""
 
     sender_fault = False
+
+
+# ---- Amazon SNS ------------------------------------------------------------------
+
+
+class NotFound(PostroomError):
+    """Indicates that the requested resource does not exist."""
+
+
+class InvalidParameter(PostroomError):
+    """Indicates that a request parameter does not comply with the associated constraints."""
+
+
+class FilterPolicyLimitExceeded(PostroomError):
+    """Indicates that the number of filter polices in your Amazon Web Services account exceeds the limit."""
+
+
+class SubscriptionLimitExceeded(PostroomError):
+    """Indicates that the customer already owns the maximum allowed number of subscriptions."""
+
+
+class TopicLimitExceeded(PostroomError):
+    """Indicates that the customer already owns the maximum allowed number of topics."""
+
+
+class AuthorizationError(PostroomError):
+    """Indicates that the user has been denied access to the requested resource."""
