@@ -14,6 +14,7 @@ import asyncpg
 
 from postroom.store.postgres.migrate import migration_scripts as pg_migration_scripts
 from postroom.store.postgres.migrate import upgrade as pg_upgrade
+from postroom.store.sqlite.migrate import migration_scripts as sqlite_migration_scripts
 from postroom.store.sqlite.migrate import upgrade as sqlite_upgrade
 from tests.pg import drop_schema, new_schema, require_pg, with_schema
 
@@ -69,8 +70,10 @@ def _sqlite_catalog(conn: sqlite3.Connection) -> list[tuple[str, str]]:
 
 def test_sqlite_migrations_build_the_declared_schema(tmp_path: Path) -> None:
     migrated = sqlite3.connect(tmp_path / "m.db", isolation_level=None)
-    assert sqlite_upgrade(migrated) == 1
-    assert sqlite_upgrade(migrated) == 1
+    latest = max(v for v, _sql in sqlite_migration_scripts())
+    assert latest >= 2
+    assert sqlite_upgrade(migrated) == latest
+    assert sqlite_upgrade(migrated) == latest
     declared = sqlite3.connect(tmp_path / "d.db", isolation_level=None)
     declared.executescript((resources.files("postroom.store.sqlite") / "schema.sql").read_text())
     assert _sqlite_catalog(migrated) == _sqlite_catalog(declared)

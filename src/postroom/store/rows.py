@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from postroom.core.arns import format_sequence_number
-from postroom.core.model import StoredMessage
+from postroom.core.model import Queue, StoredMessage
 from postroom.store import receipts
-from postroom.store.codec import load_attributes
+from postroom.store.codec import load_attributes, load_map
 
 
 def stored_message(queue_id: int, row: Sequence[Any], token: str, receive_count: int,
@@ -26,3 +26,10 @@ def stored_message(queue_id: int, row: Sequence[Any], token: str, receive_count:
         dedup_id=row[4], sequence_number=format_sequence_number(row[2]) if row[2] is not None else None,
         dead_letter_source_arn=row[16],
     )
+
+
+def queue_record(row: Sequence[Any]) -> Queue:
+    """A queue row (queue_id, account, region, name, attributes, tags, created_ms,
+    modified_ms) as a record."""
+    return Queue(queue_id=row[0], account=row[1], region=row[2], name=row[3], attributes=load_map(row[4]),
+                 tags=load_map(row[5]), created_ms=row[6], modified_ms=row[7])

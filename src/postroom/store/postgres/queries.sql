@@ -209,3 +209,89 @@ FROM postroom_send_fifo($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 
 DELETE FROM messages m USING unnest($2::bigint[], $3::text[]) AS d(id, token)
 WHERE m.queue_id = $1 AND m.id = d.id AND m.token = d.token
 RETURNING m.id;
+
+-- name: insert_topic
+INSERT INTO topics (account, region, name, attributes, tags, created_ms) VALUES ($1, $2, $3, $4, $5, $6)
+ON CONFLICT (account, name) DO NOTHING RETURNING topic_id;
+
+-- name: topic_by_name
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics WHERE account = $1 AND name = $2;
+
+-- name: topics_of
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics WHERE account = $1
+ORDER BY name COLLATE "C";
+
+-- name: update_topic
+UPDATE topics SET attributes = $2, tags = $3 WHERE topic_id = $1;
+
+-- name: delete_topic
+DELETE FROM topics WHERE topic_id = $1;
+
+-- name: subscriptions_of_topic
+SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+WHERE topic_arn = $1;
+
+-- name: subscriptions_of_owner
+SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+WHERE owner = $1 ORDER BY topic_arn, sub_id;
+
+-- name: subscription_by_id
+SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+WHERE sub_id = $1;
+
+-- name: subscription_by_endpoint
+SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+WHERE topic_id = $1 AND protocol = $2 AND endpoint = $3;
+
+-- name: insert_subscription
+INSERT INTO subscriptions (sub_id, topic_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token,
+                           created_ms)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT (topic_id, protocol, endpoint) DO NOTHING;
+
+-- name: update_subscription
+UPDATE subscriptions SET attributes = $2, confirmed = $3, token = $4 WHERE sub_id = $1;
+
+-- name: delete_subscription
+DELETE FROM subscriptions WHERE sub_id = $1;
+
+-- name: lock_topic
+SELECT next_seq FROM topics WHERE topic_id = $1 FOR UPDATE;
+
+-- name: set_topic_sequence
+UPDATE topics SET next_seq = $2 WHERE topic_id = $1;
+
+-- name: find_topic_dedup
+SELECT message_id, seq, expires_ms FROM topic_dedup WHERE topic_id = $1 AND dedup_id = $2;
+
+-- name: upsert_topic_dedup
+INSERT INTO topic_dedup (topic_id, dedup_id, message_id, seq, expires_ms) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (topic_id, dedup_id)
+DO UPDATE SET message_id = EXCLUDED.message_id, seq = EXCLUDED.seq, expires_ms = EXCLUDED.expires_ms;
+
+-- name: insert_counts
+INSERT INTO sns_counts (topic_arn, sub_arn, published, no_subscribers, delivered, filtered_out, failed)
+VALUES ($1, $2, $3, $4, $5, $6, $7);
+
+-- name: topic_counts
+SELECT topic_arn, COALESCE(SUM(published), 0), COALESCE(SUM(no_subscribers), 0) FROM sns_counts
+WHERE sub_arn IS NULL GROUP BY topic_arn;
+
+-- name: subscription_counts
+SELECT sub_arn, COALESCE(SUM(delivered), 0), COALESCE(SUM(filtered_out), 0), COALESCE(SUM(failed), 0)
+FROM sns_counts WHERE sub_arn IS NOT NULL GROUP BY sub_arn;
+
+-- name: insert_outbox
+INSERT INTO outbox (sub_arn, endpoint, body, headers, next_attempt_ms, created_ms) VALUES ($1, $2, $3, $4, $5, $5);
+
+-- name: claim_outbox
+UPDATE outbox o SET next_attempt_ms = $2
+FROM (SELECT id FROM outbox WHERE next_attempt_ms <= $1 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED) c
+WHERE o.id = c.id
+RETURNING o.id, o.sub_arn, o.endpoint, o.body, o.headers, o.attempts;
+
+-- name: reschedule_outbox
+UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = $2 WHERE id = $1;
+
+-- name: delete_outbox
+DELETE FROM outbox WHERE id = $1;

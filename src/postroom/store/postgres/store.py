@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
@@ -30,11 +30,13 @@ from postroom.errors import (
     ServiceUnavailable,
 )
 from postroom.store.base import ReceiveRequest, VisibilityChange
-from postroom.store.codec import dump_map, load_map
+from postroom.store.codec import dump_map
 from postroom.store.postgres import messages, move_tasks
 from postroom.store.postgres.coalesce import Coalescer
 from postroom.store.postgres.migrate import upgrade
 from postroom.store.postgres.queries import Q
+from postroom.store.postgres.sns_store import PostgresSnsStore
+from postroom.store.rows import queue_record
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -45,9 +47,7 @@ UNAVAILABLE = (asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.Op
                asyncpg.exceptions.TooManyConnectionsError)
 
 
-def _queue(row: Sequence[Any]) -> Queue:
-    return Queue(queue_id=row[0], account=row[1], region=row[2], name=row[3], attributes=load_map(row[4]),
-                 tags=load_map(row[5]), created_ms=row[6], modified_ms=row[7])
+_queue = queue_record
 
 
 def split_dsn(dsn: str) -> tuple[str, dict[str, str]]:
@@ -63,7 +63,7 @@ def split_dsn(dsn: str) -> tuple[str, dict[str, str]]:
     return clean, settings
 
 
-class PostgresStore:
+class PostgresStore(PostgresSnsStore):
     """Implements ``postroom.store.base.Store`` on PostgreSQL (asyncpg)."""
 
     def __init__(self, dsn: str, pool: asyncpg.Pool, settings: dict[str, str]) -> None:

@@ -153,3 +153,78 @@ SELECT COALESCE(MAX(id), 0), COUNT(*) FROM messages WHERE queue_id = ?;
 SELECT task_handle, source_arn, destination_arn, max_per_second, status, started_ms, moved, to_move,
        failure_reason
 FROM move_tasks WHERE status = 'RUNNING' ORDER BY started_ms;
+
+-- name: insert_topic
+INSERT INTO topics (account, region, name, attributes, tags, created_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING topic_id;
+
+-- name: topic_by_name
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics WHERE account = ? AND name = ?;
+
+-- name: all_topics
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics;
+
+-- name: update_topic
+UPDATE topics SET attributes = ?, tags = ? WHERE topic_id = ?;
+
+-- name: delete_topic
+DELETE FROM topics WHERE topic_id = ?;
+
+-- name: delete_topic_subscriptions
+DELETE FROM subscriptions WHERE topic_id = ?;
+
+-- name: delete_topic_dedup
+DELETE FROM topic_dedup WHERE topic_id = ?;
+
+-- name: all_subscriptions
+SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions;
+
+-- name: subscription_by_endpoint
+SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+WHERE topic_id = ? AND protocol = ? AND endpoint = ?;
+
+-- name: insert_subscription
+INSERT INTO subscriptions (sub_id, topic_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token,
+                           created_ms)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: update_subscription
+UPDATE subscriptions SET attributes = ?, confirmed = ?, token = ? WHERE sub_id = ?;
+
+-- name: delete_subscription
+DELETE FROM subscriptions WHERE sub_id = ?;
+
+-- name: find_topic_dedup
+SELECT message_id, seq, expires_ms FROM topic_dedup WHERE topic_id = ? AND dedup_id = ?;
+
+-- name: upsert_topic_dedup
+INSERT OR REPLACE INTO topic_dedup (topic_id, dedup_id, message_id, seq, expires_ms) VALUES (?, ?, ?, ?, ?);
+
+-- name: take_topic_sequence
+UPDATE topics SET next_seq = next_seq + 1 WHERE topic_id = ? RETURNING next_seq - 1;
+
+-- name: insert_counts
+INSERT INTO sns_counts (topic_arn, sub_arn, published, no_subscribers, delivered, filtered_out, failed)
+VALUES (?, ?, ?, ?, ?, ?, ?);
+
+-- name: topic_counts
+SELECT topic_arn, COALESCE(SUM(published), 0), COALESCE(SUM(no_subscribers), 0) FROM sns_counts
+WHERE sub_arn IS NULL GROUP BY topic_arn;
+
+-- name: subscription_counts
+SELECT sub_arn, COALESCE(SUM(delivered), 0), COALESCE(SUM(filtered_out), 0), COALESCE(SUM(failed), 0)
+FROM sns_counts WHERE sub_arn IS NOT NULL GROUP BY sub_arn;
+
+-- name: insert_outbox
+INSERT INTO outbox (sub_arn, endpoint, body, headers, next_attempt_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?);
+
+-- name: due_outbox
+SELECT id, sub_arn, endpoint, body, headers, attempts FROM outbox WHERE next_attempt_ms <= ? ORDER BY id LIMIT ?;
+
+-- name: claim_outbox
+UPDATE outbox SET next_attempt_ms = ? WHERE id = ?;
+
+-- name: reschedule_outbox
+UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ? WHERE id = ?;
+
+-- name: delete_outbox
+DELETE FROM outbox WHERE id = ?;

@@ -12,22 +12,20 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import MoveTask, NewMessage, Queue, QueueCounts, ReceiveOutcome, SendResult
 from postroom.errors import PurgeQueueInProgress, QueueDeletedRecently, QueueDoesNotExist
 from postroom.store.base import ReceiveRequest, VisibilityChange
-from postroom.store.codec import dump_map, load_map
+from postroom.store.codec import dump_map
+from postroom.store.rows import queue_record
 from postroom.store.sqlite import messages, move_tasks
 from postroom.store.sqlite.migrate import upgrade
 from postroom.store.sqlite.queries import Q
+from postroom.store.sqlite.sns_store import SqliteSnsStore
 from postroom.store.sqlite.writer import Writer
 
-
-def _queue(row: tuple[Any, ...]) -> Queue:
-    return Queue(queue_id=row[0], account=row[1], region=row[2], name=row[3], attributes=load_map(row[4]),
-                 tags=load_map(row[5]), created_ms=row[6], modified_ms=row[7])
+_queue = queue_record
 
 
 def open_connection(path: Path, durability: str = "full") -> sqlite3.Connection:
@@ -41,7 +39,7 @@ def open_connection(path: Path, durability: str = "full") -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore:
+class SqliteStore(SqliteSnsStore):
     """Implements ``postroom.store.base.Store`` on one SQLite file.
 
     Queue records are cached in memory: this process is the file's only writer (the
@@ -57,6 +55,7 @@ class SqliteStore:
         for row in conn.execute(Q["all_queues"]).fetchall():
             q = _queue(row)
             self._by_name[(q.account, q.name)] = q
+        self._load_sns(conn)
         self._writer = Writer(conn)
 
     # ---- queues -------------------------------------------------------------
