@@ -84,6 +84,24 @@ class Request:
     body: bytes
 
 
+def credential_service(headers: Mapping[bytes, bytes]) -> str | None:
+    """The signing service name (``sqs``, ``sns``, ``sts``) of a SigV4 ``Authorization`` header."""
+    auth = headers.get(b"authorization")
+    found = _CREDENTIAL.search(auth.decode("latin-1")) if auth else None
+    return found.group(4) if found else None
+
+
+def parse_form(req: Request) -> dict[str, str]:
+    """The query protocol's parameters: the URL's query string and a form-encoded body."""
+    try:
+        form = dict(parse_qsl(req.query_string.decode("latin-1"), keep_blank_values=True, errors="strict"))
+        if req.body:
+            form.update(parse_qsl(req.body.decode("utf-8"), keep_blank_values=True, errors="strict"))
+    except UnicodeDecodeError as exc:
+        raise InvalidParameterValue("The request parameters are not valid UTF-8.") from exc
+    return form
+
+
 def credential_scope(headers: Mapping[bytes, bytes]) -> tuple[str | None, str | None]:
     """(access key id, region) from a SigV4 ``Authorization`` header, if present."""
     auth = headers.get(b"authorization")
@@ -142,13 +160,7 @@ class SqsDispatcher:
     async def _query(self, req: Request, request_id: str) -> Response:
         action = ""
         try:
-            try:
-                form = dict(parse_qsl(req.query_string.decode("latin-1"), keep_blank_values=True,
-                                      errors="strict"))
-                if req.body:
-                    form.update(parse_qsl(req.body.decode("utf-8"), keep_blank_values=True, errors="strict"))
-            except UnicodeDecodeError as exc:
-                raise InvalidParameterValue("The request parameters are not valid UTF-8.") from exc
+            form = parse_form(req)
             action = form.get("Action", "")
             handler = HANDLERS.get(action)
             op = self.operations.get(action)

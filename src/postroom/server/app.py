@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
+import json
 import logging
 import os
 import time
@@ -18,15 +19,20 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from postroom.protocol.dispatch import Request, Response, SqsDispatcher
+from postroom.errors import PostroomError
+from postroom.protocol.dispatch import Request, Response, SqsDispatcher, credential_service, parse_form
 from postroom.protocol.handler_support import Services
+from postroom.protocol.sns_dispatch import SNS_VERSION, STS_VERSION, SnsDispatcher
 from postroom.server.clocks import OffsetClock
 from postroom.server.config import ServerConfig
 from postroom.service.context import ServiceSettings
+from postroom.service.http_delivery import HttpDeliverer
 from postroom.service.messages import MessageService
 from postroom.service.move_tasks import MoveTaskService
 from postroom.service.queues import QueueService
+from postroom.service.sns import SnsService
 from postroom.service.waiters import Waiters
+from postroom.sns_signing import CERT_PATH, Signer
 from postroom.store.base import Store
 from postroom.store.factory import is_postgres, open_store
 
@@ -66,6 +72,10 @@ class PostroomApp:
         self.store: Store | None = None
         self.dispatcher: SqsDispatcher | None = None
         self.move_tasks: MoveTaskService | None = None
+        self.signer: Signer | None = None
+        self.http_delivery: HttpDeliverer | None = None
+        self.sns_service: SnsService | None = None
+        self.sns: SnsDispatcher | None = None
         self._lock: DataDirLock | None = None
         self._background: list[asyncio.Task[None]] = []
         self.shutting_down = False
@@ -81,7 +91,13 @@ class PostroomApp:
         self.move_tasks = MoveTaskService(*args)
         services = Services(QueueService(*args), MessageService(*args), self.move_tasks)
         self.dispatcher = SqsDispatcher(services, self.config.account_id, self.config.region)
+        self.signer = Signer.load_or_create(self.config.data_dir)
+        self.sns_service = SnsService(self.store, self.clock, settings, self.waiters,  # type: ignore[arg-type]
+                                      self.signer.sign, CERT_PATH)
+        self.sns = SnsDispatcher(self.sns_service)
+        self.http_delivery = HttpDeliverer(self.store, self.clock)  # type: ignore[arg-type]
         self._background = [asyncio.create_task(self.move_tasks.run_forever()),
+                            asyncio.create_task(self.http_delivery.run_forever()),
                             asyncio.create_task(self._expire_forever())]
         log.info("postroom ready: data in %s", self.config.data_dir)
 
@@ -99,6 +115,8 @@ class PostroomApp:
                 await task
             except asyncio.CancelledError:
                 pass
+        if self.http_delivery is not None:
+            await self.http_delivery.close()
         if self.store is not None:
             await self.store.close()
         if self._lock is not None:
@@ -152,18 +170,50 @@ class PostroomApp:
         method: str = scope["method"]
         if path == "/health" and method in ("GET", "HEAD"):
             response = Response(200, [(b"content-type", b"application/json")], b'{"status":"ok"}', "health")
-        elif path.startswith("/_postroom/"):
+        elif path == "/_postroom/accounting" and method == "GET":
+            response = await self._accounting()
+        elif path.startswith("/_postroom/") and path != CERT_PATH:
             response = self._debug(path, scope["query_string"])
+        elif path == CERT_PATH and method in ("GET", "HEAD") and self.signer is not None:
+            response = Response(200, [(b"content-type", b"application/x-pem-file")], self.signer.certificate_pem(),
+                                "cert")
         else:
             assert self.dispatcher is not None
             headers = dict(scope["headers"])
-            response = await self.dispatcher.handle(
-                Request(method, path, scope["query_string"], headers, body))
+            request = Request(method, path, scope["query_string"], headers, body)
+            response = await self._route(request)
         await _reply(send, response)
         if access_log.isEnabledFor(logging.INFO):
             client = scope.get("client") or ("-", 0)
             access_log.info('%s "%s %s" %s %d %.1fms', client[0], method, path, response.action,
                             response.status, (time.perf_counter() - started) * 1000)
+
+    async def _route(self, request: Request) -> Response:
+        """SQS JSON carries X-Amz-Target; a query request names its API Version (SNS
+        2010-03-31, STS 2011-06-15, SQS 2012-11-05); without one, the service in the
+        SigV4 credential scope decides."""
+        assert self.dispatcher is not None and self.sns is not None
+        if b"x-amz-target" not in request.headers:
+            try:
+                form = parse_form(request)
+            except PostroomError:
+                return await self.dispatcher.handle(request)
+            version = form.get("Version")
+            service = credential_service(request.headers)
+            if version in (SNS_VERSION, STS_VERSION) or (version is None and service in ("sns", "sts")):
+                return await self.sns.handle(request, self.dispatcher.context(request), form)
+        return await self.dispatcher.handle(request)
+
+    async def _accounting(self) -> Response:
+        """Every message that reached no one is counted: per topic, published and
+        published-with-no-subscription; per subscription, delivered, filtered out, failed."""
+        assert self.sns_service is not None
+        topics, subs = await self.sns_service.counts()
+        doc = {"topics": {arn: {"published": c.published, "no_subscribers": c.no_subscribers}
+                          for arn, c in topics.items()},
+               "subscriptions": {arn: {"delivered": c.delivered, "filtered_out": c.filtered_out,
+                                       "failed": c.failed} for arn, c in subs.items()}}
+        return Response(200, [(b"content-type", b"application/json")], json.dumps(doc).encode(), "accounting")
 
     def _debug(self, path: str, query_string: bytes) -> Response:
         if path == "/_postroom/clock/advance" and self.config.debug_clock:

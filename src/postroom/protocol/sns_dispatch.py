@@ -1,0 +1,105 @@
+"""SNS and STS over the query protocol (``Action=…&Version=2010-03-31`` /
+``Version=2011-06-15``), on the same port as SQS.
+
+postroom tells the services apart by what the request says: SQS's JSON protocol has an
+``X-Amz-Target``; a query request names its API ``Version``; failing that, the service
+in the SigV4 credential scope decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from functools import cache
+from xml.sax.saxutils import escape
+
+import botocore.session
+from botocore.model import ServiceModel
+
+from postroom.errors import InvalidAction, InvalidParameter, PostroomError
+from postroom.protocol.dispatch import XML_CONTENT_TYPE, Request, Response
+from postroom.protocol.parse import parse_query_request
+from postroom.protocol.serialize import serialize_query_response
+from postroom.protocol.sns_errors import sns_wire_error
+from postroom.protocol.sns_handlers import SNS_HANDLERS
+from postroom.service.context import RequestContext
+from postroom.service.sns import SnsService
+
+log = logging.getLogger("postroom.protocol")
+
+SNS_VERSION = "2010-03-31"
+STS_VERSION = "2011-06-15"
+SNS_XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/"
+STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+# Actions of botocore's SNS model that postroom answers with a clear error: SMS, mobile
+# push, platform applications, data protection.
+UNSUPPORTED_PREFIXES = ("CreatePlatform", "DeletePlatform", "GetPlatform", "SetPlatform", "ListPlatform",
+                        "CreateSMS", "DeleteSMS", "GetSMS", "SetSMS", "ListSMS", "VerifySMS", "CheckIfPhone",
+                        "OptInPhone", "ListPhone", "ListOrigination", "GetDataProtection", "PutDataProtection",
+                        "ListEndpointsByPlatform", "GetEndpointAttributes", "SetEndpointAttributes",
+                        "DeleteEndpoint")
+
+
+@cache
+def sns_model() -> ServiceModel:
+    return botocore.session.get_session().get_service_model("sns")
+
+
+@cache
+def sts_model() -> ServiceModel:
+    return botocore.session.get_session().get_service_model("sts")
+
+
+def _error(xmlns: str, code: str, message: str, sender: bool, status: int, request_id: str) -> Response:
+    body = (f'<?xml version="1.0"?><ErrorResponse xmlns="{xmlns}"><Error>'
+            f"<Type>{'Sender' if sender else 'Receiver'}</Type><Code>{escape(code)}</Code>"
+            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>")
+    return Response(status, [(b"content-type", XML_CONTENT_TYPE), (b"x-amzn-requestid", request_id.encode())],
+                    body.encode())
+
+
+class SnsDispatcher:
+    def __init__(self, service: SnsService) -> None:
+        self.service = service
+        self.model = sns_model()
+        self.operations = {n: self.model.operation_model(n) for n in self.model.operation_names}
+
+    async def handle(self, req: Request, ctx: RequestContext, form: dict[str, str]) -> Response:
+        request_id = str(uuid.uuid4())
+        action = form.get("Action", "")
+        if form.get("Version") == STS_VERSION or action == "GetCallerIdentity":
+            return self._sts(ctx, action, request_id)
+        try:
+            handler = SNS_HANDLERS.get(action)
+            op = self.operations.get(action)
+            if handler is None or op is None:
+                if op is not None and action.startswith(UNSUPPORTED_PREFIXES):
+                    raise InvalidParameter(
+                        f"Invalid parameter: Action {action}: postroom does not support SMS, mobile push, "
+                        "platform applications or data protection policies")
+                raise InvalidAction(f"The action {action or '(none)'} is not valid for this endpoint.")
+            params = parse_query_request(op, form)
+            result = await handler(self.service, ctx, params)
+            body = serialize_query_response(op, result, request_id)
+            return Response(200, [(b"content-type", XML_CONTENT_TYPE), (b"x-amzn-requestid", request_id.encode())],
+                            body, action)
+        except Exception as exc:
+            if not isinstance(exc, PostroomError):
+                log.exception("internal error in SNS %s", action)
+            w = sns_wire_error(exc)
+            response = _error(SNS_XMLNS, w.query_code, w.message, w.sender_fault, w.status, request_id)
+            response.action = action or "-"
+            return response
+
+    def _sts(self, ctx: RequestContext, action: str, request_id: str) -> Response:
+        """STS GetCallerIdentity: Terraform, the CDK and many test helpers call it first.
+        postroom answers with the account the request's credentials map to."""
+        if action != "GetCallerIdentity":
+            return _error(STS_XMLNS, "InvalidAction", f"postroom does not implement STS {action}", True, 400,
+                          request_id)
+        op = sts_model().operation_model("GetCallerIdentity")
+        body = serialize_query_response(op, {"UserId": ctx.account, "Account": ctx.account,
+                                             "Arn": f"arn:aws:iam::{ctx.account}:root"}, request_id)
+        return Response(200, [(b"content-type", XML_CONTENT_TYPE), (b"x-amzn-requestid", request_id.encode())],
+                        body, action)

@@ -1,0 +1,163 @@
+"""Turning one publish into deliveries, as SNS does.
+
+For each confirmed subscription: the filter policy decides (a message filtered out is
+counted, never an error); the message for the subscription's protocol is chosen
+(MessageStructure=json); SQS subscriptions get the raw message (RawMessageDelivery=true,
+SNS message attributes become SQS message attributes) or SNS's JSON envelope; HTTP/HTTPS
+subscriptions get the envelope in the outbox with SNS's headers. A FIFO topic passes its
+MessageGroupId and deduplication id on to FIFO queues only (AWS: "MessageGroupId is not
+passed on to standard queues").
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from postroom.core.arns import parse_queue_arn
+from postroom.core.digest import md5_of_body, md5_of_message_attributes
+from postroom.core.filter_policy import FilterPolicy, matches_attributes, matches_body, parse_filter_policy
+from postroom.core.model import MessageAttributes, MessageAttributeValue, NewMessage
+from postroom.core.sns_envelope import notification, to_json
+from postroom.core.sns_model import HttpDelivery, PublishPlan, QueueDelivery, Subscription, Topic
+from postroom.core.sns_validate import choose_message_for_protocol
+
+Sign = Callable[[dict[str, Any]], dict[str, Any]]
+SnsAttributes = Mapping[str, tuple[str, str | bytes]]
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message as published: validated, with its resolved ids."""
+
+    message_id: str
+    message: str
+    subject: str | None
+    structure: str | None
+    attributes: SnsAttributes
+    group_id: str | None
+    dedup_id: str | None
+    timestamp_ms: int
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where SNS points consumers back to: UnsubscribeURL and SigningCertURL."""
+
+    base_url: str
+    cert_path: str
+
+    def unsubscribe_url(self, sub_arn: str) -> str:
+        return f"{self.base_url}/?Action=Unsubscribe&SubscriptionArn={sub_arn}"
+
+    @property
+    def cert_url(self) -> str:
+        return self.base_url + self.cert_path
+
+
+_policies: dict[tuple[str, str], FilterPolicy] = {}
+
+
+def _policy(text: str, scope: str) -> FilterPolicy:
+    key = (text, scope)
+    found = _policies.get(key)
+    if found is None:
+        if len(_policies) > 10_000:
+            _policies.clear()
+        found = _policies[key] = parse_filter_policy(text, scope)
+    return found
+
+
+def passes_filter(sub: Subscription, out: Outgoing) -> bool:
+    text = sub.attributes.get("FilterPolicy")
+    if not text:
+        return True
+    scope = sub.attributes.get("FilterPolicyScope", "MessageAttributes")
+    policy = _policy(text, scope)
+    if scope == "MessageBody":
+        return matches_body(policy, out.message)
+    strings = {k: (t, v) for k, (t, v) in out.attributes.items() if isinstance(v, str)}
+    return matches_attributes(policy, strings)
+
+
+def _sqs_attributes(attrs: SnsAttributes) -> MessageAttributes:
+    out: MessageAttributes = {}
+    for name, (data_type, value) in attrs.items():
+        if isinstance(value, bytes):
+            out[name] = MessageAttributeValue(data_type, None, value)
+        else:
+            out[name] = MessageAttributeValue(data_type, value)
+    return out
+
+
+def _envelope_attributes(attrs: SnsAttributes) -> dict[str, tuple[str, str]]:
+    import base64
+
+    return {k: (t, base64.b64encode(v).decode() if isinstance(v, bytes) else v) for k, (t, v) in attrs.items()}
+
+
+def plan_publish(topic: Topic, subs: list[Subscription], out: Outgoing, seq: str | None, endpoints: Endpoints,
+                 sign: Sign, new_id: Callable[[], str], sender: str) -> PublishPlan:
+    plan = PublishPlan(message_id=out.message_id, dedup_id=out.dedup_id)
+    envelopes: dict[str, dict[str, Any]] = {}
+
+    def envelope(sub: Subscription) -> str:
+        body = choose_message_for_protocol(out.message, out.structure, sub.protocol)
+        signed = envelopes.get(body)
+        if signed is None:
+            signed = envelopes[body] = _signed(sign, notification(
+                message_id=out.message_id, topic_arn=topic.arn, message=body, timestamp_ms=out.timestamp_ms,
+                subject=out.subject, message_attributes=_envelope_attributes(out.attributes) or None,
+                sequence_number=seq, unsubscribe_url="", signing_cert_url=endpoints.cert_url,
+                signature_version=topic.attributes.get("SignatureVersion", "1")))
+        return to_json({**signed, "UnsubscribeURL": endpoints.unsubscribe_url(sub.arn)})
+
+    for sub in subs:
+        if not sub.confirmed:
+            continue
+        if not passes_filter(sub, out):
+            plan.filtered_out.append(sub.arn)
+            continue
+        raw = sub.attributes.get("RawMessageDelivery") == "true"
+        if sub.protocol == "sqs":
+            arn = parse_queue_arn(sub.endpoint)
+            fifo_queue = arn.name.endswith(".fifo")
+            if raw:
+                body = choose_message_for_protocol(out.message, out.structure, "sqs")
+                attrs = _sqs_attributes(out.attributes)
+            else:
+                body, attrs = envelope(sub), {}
+            message = NewMessage(
+                message_id=new_id(), body=body, md5_of_body=md5_of_body(body), attributes=attrs,
+                md5_of_attributes=md5_of_message_attributes(attrs), system_attributes={},
+                md5_of_system_attributes=None, sender_id=sender,
+                group_id=out.group_id if fifo_queue else None,
+                dedup_id=(out.dedup_id or out.message_id) if fifo_queue else None)
+            plan.queue_deliveries.append(QueueDelivery(sub.arn, arn.account, arn.name, message,
+                                                       _dlq(sub.attributes)))
+        else:
+            body = choose_message_for_protocol(out.message, out.structure, sub.protocol) if raw else envelope(sub)
+            plan.http_deliveries.append(HttpDelivery(sub.arn, sub.endpoint, body, {
+                "x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": out.message_id,
+                "x-amz-sns-topic-arn": topic.arn, "x-amz-sns-subscription-arn": sub.arn,
+                "x-amz-sns-rawdelivery": "true" if raw else "false",
+                "Content-Type": "text/plain; charset=UTF-8"}))
+    return plan
+
+
+def _signed(sign: Sign, envelope: dict[str, Any]) -> dict[str, Any]:
+    """FIFO topics' envelopes carry no signature fields; the others are signed."""
+    return sign(envelope) if "Signature" in envelope else envelope
+
+
+def _dlq(attrs: Mapping[str, str]) -> tuple[str, str] | None:
+    text = attrs.get("RedrivePolicy")
+    if not text:
+        return None
+    try:
+        arn = parse_queue_arn(json.loads(text)["deadLetterTargetArn"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return arn.account, arn.name
