@@ -121,25 +121,29 @@ class InternalError(PostroomError):
 # ---- Amazon SNS ------------------------------------------------------------------
 
 
-class NotFound(PostroomError):
+class SnsError(PostroomError):
+    """An error only Amazon SNS reports (SQS has no code for it)."""
+
+
+class NotFound(SnsError):
     """Indicates that the requested resource does not exist."""
 
 
-class InvalidParameter(PostroomError):
+class InvalidParameter(SnsError):
     """Indicates that a request parameter does not comply with the associated constraints."""
 
 
-class FilterPolicyLimitExceeded(PostroomError):
+class FilterPolicyLimitExceeded(SnsError):
     """Indicates that the number of filter polices in your Amazon Web Services account exceeds the limit."""
 
 
-class SubscriptionLimitExceeded(PostroomError):
+class SubscriptionLimitExceeded(SnsError):
     """Indicates that the customer already owns the maximum allowed number of subscriptions."""
 
 
-class TopicLimitExceeded(PostroomError):
+class TopicLimitExceeded(SnsError):
     """Indicates that the customer already owns the maximum allowed number of topics."""
 
 
-class AuthorizationError(PostroomError):
+class AuthorizationError(SnsError):
     """Indicates that the user has been denied access to the requested resource."""
