@@ -147,3 +147,7 @@ class TopicLimitExceeded(SnsError):
 
 class AuthorizationError(SnsError):
     """Indicates that the user has been denied access to the requested resource."""
+
+
+class TagLimitExceeded(SnsError):
+    """Can't add more than 50 tags to a topic."""

@@ -87,6 +87,7 @@ async def test_delivery_to_a_missing_queue_fails_and_uses_the_dlq(store, new_que
     await store.publish(topic, lambda seq: plan, "m", None, T0, 300_000)
     _, subs = await store.sns_counts()
     assert subs[f"{topic.arn}:s"].failed == 1
+    assert subs[f"{topic.arn}:s2"].failed == 1 and subs[f"{topic.arn}:s2"].delivered == 0
     assert [m.body for m in (await store.receive(dlq, req())).messages] == ["y"]
 
 

@@ -20,9 +20,11 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from postroom.errors import PostroomError
+from postroom.protocol.dispatch import HANDLERS as SQS_HANDLERS
 from postroom.protocol.dispatch import Request, Response, SqsDispatcher, credential_service, parse_form
 from postroom.protocol.handler_support import Services
 from postroom.protocol.sns_dispatch import SNS_VERSION, STS_VERSION, SnsDispatcher
+from postroom.protocol.sns_handlers import SNS_HANDLERS
 from postroom.server.clocks import OffsetClock
 from postroom.server.config import ServerConfig
 from postroom.service.context import ServiceSettings
@@ -191,7 +193,8 @@ class PostroomApp:
     async def _route(self, request: Request) -> Response:
         """SQS JSON carries X-Amz-Target; a query request names its API Version (SNS
         2010-03-31, STS 2011-06-15, SQS 2012-11-05); without one, the service in the
-        SigV4 credential scope decides."""
+        SigV4 credential scope decides, and unsigned links SNS hands out (UnsubscribeURL,
+        SubscribeURL) are recognised by their action."""
         assert self.dispatcher is not None and self.sns is not None
         if b"x-amz-target" not in request.headers:
             try:
@@ -200,7 +203,10 @@ class PostroomApp:
                 return await self.dispatcher.handle(request)
             version = form.get("Version")
             service = credential_service(request.headers)
-            if version in (SNS_VERSION, STS_VERSION) or (version is None and service in ("sns", "sts")):
+            action = form.get("Action", "")
+            sns_only = action in SNS_HANDLERS and action not in SQS_HANDLERS
+            if version in (SNS_VERSION, STS_VERSION) or (version is None and (service in ("sns", "sts")
+                                                                               or sns_only)):
                 return await self.sns.handle(request, self.dispatcher.context(request), form)
         return await self.dispatcher.handle(request)
 

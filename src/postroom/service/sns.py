@@ -33,7 +33,7 @@ from postroom.core.sns_validate import (
     validate_subject,
     validate_topic_name,
 )
-from postroom.errors import InvalidParameter, NotFound, PostroomError
+from postroom.errors import InvalidParameter, NotFound, PostroomError, ResourceNotFound, TagLimitExceeded
 from postroom.service.context import RequestContext, ServiceSettings
 from postroom.service.sns_delivery import Endpoints, Outgoing, Sign, plan_publish
 from postroom.service.waiters import Waiters
@@ -140,16 +140,30 @@ class SnsService:
         attrs = ta.updated_attributes(topic.attributes, name, value or "")
         await self.store.update_topic(topic, attrs, None)
 
+    async def _tagged(self, arn: str) -> Topic:
+        """AWS's tagging actions name a resource, and a missing one is ResourceNotFound."""
+        try:
+            return await self.topic(arn)
+        except (NotFound, InvalidParameter) as exc:
+            raise ResourceNotFound("Resource does not exist") from exc
+
     async def tag(self, arn: str, tags: Mapping[str, str]) -> None:
-        topic = await self.topic(arn)
-        await self.store.update_topic(topic, None, {**topic.tags, **tags})
+        """AWS: at most 50 tags per topic; keys 1–128 characters, values up to 256."""
+        topic = await self._tagged(arn)
+        for key, value in tags.items():
+            if not 1 <= len(key) <= 128 or len(value) > 256 or key.lower().startswith("aws:"):
+                raise InvalidParameter(f"Invalid parameter: Tags Reason: invalid tag {key!r}")
+        merged = {**topic.tags, **tags}
+        if len(merged) > 50:
+            raise TagLimitExceeded("Could not complete request: tag quota of per resource exceeded")
+        await self.store.update_topic(topic, None, merged)
 
     async def untag(self, arn: str, keys: Sequence[str]) -> None:
-        topic = await self.topic(arn)
+        topic = await self._tagged(arn)
         await self.store.update_topic(topic, None, {k: v for k, v in topic.tags.items() if k not in set(keys)})
 
     async def tags(self, arn: str) -> dict[str, str]:
-        return dict((await self.topic(arn)).tags)
+        return dict((await self._tagged(arn)).tags)
 
     # ---- subscriptions ----------------------------------------------------------
     async def subscribe(self, ctx: RequestContext, topic_arn: str, protocol: str, endpoint: str | None,

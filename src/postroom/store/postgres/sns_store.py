@@ -137,13 +137,15 @@ class PostgresSnsStore:
             counts: list[tuple[Any, ...]] = [(topic.arn, None, 1, 0 if subscribed else 1, 0, 0, 0)]
             for d in plan.queue_deliveries:
                 target = await queue_in(conn, d.account, d.queue_name)
-                if target is None and d.dlq is not None:
-                    target = await queue_in(conn, *d.dlq)
-                if target is None:
-                    counts.append((topic.arn, d.sub_arn, 0, 0, 0, 0, 1))
+                if target is not None:
+                    await messages.send(conn, target, [d.message], now_ms, window_ms)
+                    counts.append((topic.arn, d.sub_arn, 0, 0, 1, 0, 0))
                     continue
-                await messages.send(conn, target, [d.message], now_ms, window_ms)
-                counts.append((topic.arn, d.sub_arn, 0, 0, 1, 0, 0))
+                # The subscribed queue is gone: the delivery failed; to the subscription's DLQ if any.
+                counts.append((topic.arn, d.sub_arn, 0, 0, 0, 0, 1))
+                dlq = await queue_in(conn, *d.dlq) if d.dlq is not None else None
+                if dlq is not None:
+                    await messages.send(conn, dlq, [d.message], now_ms, window_ms)
             for h in plan.http_deliveries:
                 await conn.execute(Q["insert_outbox"], h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms)
             counts += [(topic.arn, arn, 0, 0, 0, 1, 0) for arn in plan.filtered_out]
@@ -156,8 +158,9 @@ class PostgresSnsStore:
 
     async def sns_counts(self) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]:
         async def op(conn: asyncpg.Connection) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]:
-            topics = {r[0]: TopicCounts(r[1], r[2]) for r in await conn.fetch(Q["topic_counts"])}
-            subs = {r[0]: SubscriptionCounts(r[1], r[2], r[3]) for r in await conn.fetch(Q["subscription_counts"])}
+            topics = {r[0]: TopicCounts(int(r[1]), int(r[2])) for r in await conn.fetch(Q["topic_counts"])}
+            subs = {r[0]: SubscriptionCounts(int(r[1]), int(r[2]), int(r[3]))
+                    for r in await conn.fetch(Q["subscription_counts"])}
             return topics, subs
 
         counts: tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]] = await self._tx(op)

@@ -47,13 +47,15 @@ def publish(conn: sqlite3.Connection, topic: Topic, plan_for: Callable[[str | No
         (topic.arn, None, 1, 0 if subscribed else 1, 0, 0, 0)]
     for d in plan.queue_deliveries:
         target = queue(d.account, d.queue_name)
-        if target is None and d.dlq is not None:
-            target = queue(*d.dlq)
-        if target is None:
-            counts.append((topic.arn, d.sub_arn, 0, 0, 0, 0, 1))
+        if target is not None:
+            messages.send(conn, target, [d.message], now_ms, dedup_window_ms)
+            counts.append((topic.arn, d.sub_arn, 0, 0, 1, 0, 0))
             continue
-        messages.send(conn, target, [d.message], now_ms, dedup_window_ms)
-        counts.append((topic.arn, d.sub_arn, 0, 0, 1, 0, 0))
+        # The subscribed queue is gone: the delivery failed; it goes to the subscription's DLQ if any.
+        counts.append((topic.arn, d.sub_arn, 0, 0, 0, 0, 1))
+        dlq = queue(*d.dlq) if d.dlq is not None else None
+        if dlq is not None:
+            messages.send(conn, dlq, [d.message], now_ms, dedup_window_ms)
     for h in plan.http_deliveries:
         conn.execute(Q["insert_outbox"], (h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms, now_ms))
     counts += [(topic.arn, arn, 0, 0, 0, 1, 0) for arn in plan.filtered_out]
