@@ -24,6 +24,7 @@ from postroom.core.sns_model import (
     Topic,
     TopicCounts,
 )
+from postroom.errors import QueueDoesNotExist
 from postroom.store.codec import dump_map, load_map
 from postroom.store.postgres import messages
 from postroom.store.postgres.queries import Q
@@ -41,8 +42,17 @@ def _sub(row: Sequence[Any]) -> Subscription:
 
 
 class PostgresSnsStore:
+    """Subscriptions per topic are cached (a publish reads them every time) and dropped on
+    every node when any node changes them (``s:<topic arn>`` on the notification channel)."""
+
     _tx: Callable[..., Awaitable[Any]]
     get_queue: Callable[[str, str], Awaitable[Queue | None]]
+    _subs_by_topic: dict[str, list[Subscription]]
+    _by_name: dict[tuple[str, str], Queue]
+
+    async def _announce_subscriptions(self, conn: asyncpg.Connection, topic_arn: str) -> None:
+        await conn.execute(Q["notify"], "postroom", f"s:{topic_arn}")
+        self._subs_by_topic.pop(topic_arn, None)
 
     async def create_topic(self, account: str, region: str, name: str, attributes: dict[str, str],
                            tags: dict[str, str], now_ms: int) -> tuple[Topic, bool]:
@@ -74,13 +84,18 @@ class PostgresSnsStore:
         return updated
 
     async def delete_topic(self, topic: Topic) -> None:
-        await self._tx(lambda c: c.execute(Q["delete_topic"], topic.topic_id))
+        async def op(conn: asyncpg.Connection) -> None:
+            await conn.execute(Q["delete_topic"], topic.topic_id)
+            await self._announce_subscriptions(conn, topic.arn)
+
+        await self._tx(op)
 
     async def subscribe(self, topic: Topic, sub: Subscription, now_ms: int) -> Subscription:
         async def op(conn: asyncpg.Connection) -> Subscription:
             await conn.execute(Q["insert_subscription"], sub.sub_id, topic.topic_id, sub.topic_arn, sub.owner,
                                sub.protocol, sub.endpoint, dump_map(sub.attributes), sub.confirmed, sub.token,
                                now_ms)
+            await self._announce_subscriptions(conn, topic.arn)
             return _sub(await conn.fetchrow(Q["subscription_by_endpoint"], topic.topic_id, sub.protocol,
                                             sub.endpoint))
 
@@ -94,20 +109,31 @@ class PostgresSnsStore:
         return found if found is not None and found.arn == sub_arn else None
 
     async def subscriptions_of(self, topic_arn: str) -> list[Subscription]:
-        rows = await self._tx(lambda c: c.fetch(Q["subscriptions_of_topic"], topic_arn), transaction=False)
-        return [_sub(r) for r in rows]
+        cached = self._subs_by_topic.get(topic_arn)
+        if cached is None:
+            rows = await self._tx(lambda c: c.fetch(Q["subscriptions_of_topic"], topic_arn), transaction=False)
+            cached = self._subs_by_topic[topic_arn] = [_sub(r) for r in rows]
+        return list(cached)
 
     async def list_subscriptions(self, account: str) -> list[Subscription]:
         rows = await self._tx(lambda c: c.fetch(Q["subscriptions_of_owner"], account), transaction=False)
         return sorted((_sub(r) for r in rows), key=lambda s: s.arn)
 
     async def update_subscription(self, sub: Subscription) -> Subscription:
-        await self._tx(lambda c: c.execute(Q["update_subscription"], sub.sub_id, dump_map(sub.attributes),
-                                           sub.confirmed, sub.token))
+        async def op(conn: asyncpg.Connection) -> None:
+            await conn.execute(Q["update_subscription"], sub.sub_id, dump_map(sub.attributes), sub.confirmed,
+                               sub.token)
+            await self._announce_subscriptions(conn, sub.topic_arn)
+
+        await self._tx(op)
         return sub
 
     async def unsubscribe(self, sub: Subscription) -> None:
-        await self._tx(lambda c: c.execute(Q["delete_subscription"], sub.sub_id))
+        async def op(conn: asyncpg.Connection) -> None:
+            await conn.execute(Q["delete_subscription"], sub.sub_id)
+            await self._announce_subscriptions(conn, sub.topic_arn)
+
+        await self._tx(op)
 
     async def publish(self, topic: Topic, plan_for: Callable[[str | None], PublishPlan], message_id: str,
                       dedup_id: str | None, now_ms: int, window_ms: int) -> PublishResult:
@@ -116,6 +142,8 @@ class PostgresSnsStore:
 
         async def queue_in(conn: asyncpg.Connection, account: str, name: str) -> Queue | None:
             key = (account, name)
+            if key not in plan_queues and key in self._by_name:
+                plan_queues[key] = self._by_name[key]
             if key not in plan_queues:
                 row = await conn.fetchrow(Q["queue_by_name"], account, name)
                 plan_queues[key] = queue_record(row) if row else None
@@ -153,7 +181,13 @@ class PostgresSnsStore:
             await conn.executemany(Q["insert_counts"], counts)
             return PublishResult(plan.message_id, seq_text)
 
-        result: PublishResult = await self._tx(op)
+        try:
+            result: PublishResult = await self._tx(op)
+        except QueueDoesNotExist:
+            # A cached queue was deleted on another node: decide again from the database.
+            self._by_name.clear()
+            plan_queues.clear()
+            result = await self._tx(op)
         return result
 
     async def sns_counts(self) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]:

@@ -22,6 +22,7 @@ import asyncpg
 
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import MoveTask, NewMessage, Queue, QueueCounts, ReceiveOutcome, SendResult
+from postroom.core.sns_model import Subscription
 from postroom.errors import (
     PostroomError,
     PurgeQueueInProgress,
@@ -74,6 +75,7 @@ class PostgresStore(PostgresSnsStore):
         self._wakeup: Callable[[int], None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._closing = False
+        self._subs_by_topic: dict[str, list[Subscription]] = {}
         self._standard_sends: Coalescer[tuple[Queue, NewMessage, int], SendResult] = Coalescer(
             self._flush_standard)
 
@@ -127,6 +129,8 @@ class PostgresStore(PostgresSnsStore):
         elif kind == "q":
             account, _, name = rest.partition("/")
             self._by_name.pop((account, name), None)
+        elif kind == "s":
+            self._subs_by_topic.pop(rest, None)
 
     async def _listen_forever(self) -> None:
         """Keep one connection LISTENing; after any gap, forget every cached queue (a
@@ -139,7 +143,7 @@ class PostgresStore(PostgresSnsStore):
                 continue
             try:
                 await conn.add_listener(CHANNEL, self._on_notify)
-                self._by_name.clear()
+                self._forget_all()
                 while not self._closing and not conn.is_closed():
                     await asyncio.sleep(0.5)
                     try:
@@ -149,10 +153,14 @@ class PostgresStore(PostgresSnsStore):
             except Exception:
                 log.warning("listener connection lost; reconnecting")
             finally:
-                self._by_name.clear()
+                self._forget_all()
                 if not conn.is_closed():
                     await conn.close()
             await asyncio.sleep(0.2)
+
+    def _forget_all(self) -> None:
+        self._by_name.clear()
+        self._subs_by_topic.clear()
 
     async def _announce_queue(self, conn: asyncpg.Connection, account: str, name: str) -> None:
         await conn.execute(Q["notify"], CHANNEL, f"q:{account}/{name}")
