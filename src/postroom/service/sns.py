@@ -108,6 +108,8 @@ class SnsService:
         topic, created = await self.store.create_topic(ctx.account, ctx.region, name, attrs, dict(tags or {}),
                                                        self.clock.now_ms())
         if not created:
+            if tags and dict(tags) != topic.tags:
+                raise InvalidParameter("Invalid parameter: Tags Reason: Topic already exists with different tags")
             for key, value in attrs.items():
                 if key in raw and topic.attributes.get(key) != value:
                     raise InvalidParameter(
