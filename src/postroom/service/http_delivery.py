@@ -26,7 +26,7 @@ from postroom.core.sns_model import OutboxItem, Subscription, Topic
 
 log = logging.getLogger(__name__)
 
-LEASE_MS = 60_000
+LEASE_MS = 20_000  # longer than the 15 s HTTP timeout, so a live delivery is never leased twice
 BATCH = 50
 TICK_SECONDS = 0.2
 
