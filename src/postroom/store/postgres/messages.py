@@ -22,6 +22,7 @@ from postroom.store import receipts
 from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_attributes
 from postroom.store.postgres.queries import Q
+from postroom.store.postgres.wakeups import touch
 from postroom.store.rows import stored_message
 
 ATTEMPT_WINDOW_MS = 300_000
@@ -45,6 +46,8 @@ async def send(conn: asyncpg.Connection, queue: Queue, messages: Sequence[NewMes
             dump_attributes(m.attributes), m.md5_of_attributes, dump_attributes(m.system_attributes),
             m.md5_of_system_attributes, m.sender_id, now_ms, now_ms + m.delay_ms, dedup_window_ms)
         results.append(SendResult(row[0], format_sequence_number(row[1]), duplicate=row[2]))
+        if not row[2]:
+            touch(qid)
     return results
 
 
@@ -59,7 +62,8 @@ async def send_standard(conn: asyncpg.Connection, queue: Queue,
                                dump_attributes(m.system_attributes), m.md5_of_system_attributes,
                                m.sender_id, now_ms, now_ms + m.delay_ms, None)):
             cols[i].append(v)
-    await conn.execute(Q["insert_messages_notify"], qid, *cols, f"m:{qid}")
+    await conn.execute(Q["insert_messages"], qid, *cols)
+    touch(qid)
     return [SendResult(m.message_id, None) for m, _ in messages]
 
 
@@ -68,7 +72,7 @@ async def _move_to_dlq(conn: asyncpg.Connection, source: Queue, dlq: Queue, row:
     await conn.execute(Q["insert_message"], dlq.queue_id, row[1], seq, row[3], row[4], row[5], row[6], row[7],
                        row[8], row[9], row[10], row[11], row[12], row[12], source.arn)
     await conn.execute(Q["delete_message"], row[0])
-    await conn.execute(Q["notify"], CHANNEL, f"m:{dlq.queue_id}")
+    touch(dlq.queue_id)
 
 
 async def receive_standard(conn: asyncpg.Connection, queue: Queue, req: ReceiveRequest,
@@ -213,7 +217,7 @@ async def delete(conn: asyncpg.Connection, queue: Queue, entries: Sequence[tuple
                 results[i] = ReceiptHandleIsInvalid(
                     f'The receipt handle "{entries[i][1]}" has expired: the message was received again since.')
     if deleted:
-        await conn.execute(Q["notify"], CHANNEL, f"m:{queue.queue_id}")
+        touch(queue.queue_id)
     return results
 
 
@@ -234,5 +238,5 @@ async def change_visibility(conn: asyncpg.Connection, queue: Queue, changes: Seq
             continue
         await conn.execute(Q["set_visibility"], now_ms + change.visibility_ms, row_id)
         results.append(None)
-    await conn.execute(Q["notify"], CHANNEL, f"m:{queue.queue_id}")
+    touch(queue.queue_id)
     return results

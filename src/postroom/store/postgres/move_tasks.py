@@ -15,6 +15,7 @@ import asyncpg
 from postroom.core.model import MoveTask, Queue
 from postroom.errors import ResourceNotFound, UnsupportedOperation
 from postroom.store.postgres.queries import Q
+from postroom.store.postgres.wakeups import touch
 
 DEFAULT_RATE = 500
 
@@ -90,7 +91,7 @@ async def move(conn: asyncpg.Connection, task: MoveTask, limit: int, now_ms: int
         await conn.execute(Q["insert_message"], target.queue_id, m[1], seq, m[3], m[4], m[5], m[6], m[7], m[8],
                            m[9], m[10], m[11], m[12], now_ms, None)
         await conn.execute(Q["delete_message"], m[0])
-        await conn.execute(Q["notify"], "postroom", f"m:{target.queue_id}")
+        touch(target.queue_id)
         moved += 1
     remaining = await conn.fetchrow(Q["move_candidates"], source.queue_id, row[9], 1)
     status = "RUNNING" if remaining is not None else "COMPLETED"

@@ -190,17 +190,6 @@ SELECT COALESCE(MAX(id), 0), COUNT(*) FROM messages WHERE queue_id = $1;
 -- name: notify
 SELECT pg_notify($1, $2);
 
--- name: insert_messages_notify
--- A standard send is one statement: the rows and the wake-up commit together.
-WITH ins AS (
-  INSERT INTO messages (queue_id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs,
-                        sys_attrs, md5_sys_attrs, sender_id, sent_ms, visible_ms, dlq_source_arn)
-  SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                           $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[],
-                           $15::text[])
-  RETURNING 1)
-SELECT pg_notify('postroom', $16), (SELECT count(*) FROM ins);
-
 -- name: send_fifo
 SELECT message_id, seq, duplicate
 FROM postroom_send_fifo($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15);

@@ -113,7 +113,6 @@ BEGIN
     DO UPDATE SET message_id = EXCLUDED.message_id, seq = EXCLUDED.seq, expires_ms = EXCLUDED.expires_ms;
     message_id := p_message_id;
     duplicate := FALSE;
-    PERFORM pg_notify('postroom', 'm:' || p_queue_id);
 END;
 $$;
 CREATE TABLE topics (

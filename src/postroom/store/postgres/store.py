@@ -32,7 +32,7 @@ from postroom.errors import (
 )
 from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_map
-from postroom.store.postgres import messages, move_tasks
+from postroom.store.postgres import messages, move_tasks, wakeups
 from postroom.store.postgres.coalesce import Coalescer
 from postroom.store.postgres.migrate import upgrade
 from postroom.store.postgres.queries import Q
@@ -76,6 +76,7 @@ class PostgresStore(PostgresSnsStore):
         self._listener: asyncio.Task[None] | None = None
         self._closing = False
         self._subs_by_topic: dict[str, list[Subscription]] = {}
+        self._notifier = wakeups.Notifier(lambda payload: self._pool.execute(Q["notify"], CHANNEL, payload))
         self._standard_sends: Coalescer[tuple[Queue, NewMessage, int], SendResult] = Coalescer(
             self._flush_standard)
 
@@ -99,12 +100,16 @@ class PostgresStore(PostgresSnsStore):
     # ---- plumbing -------------------------------------------------------------
     async def _tx(self, op: Callable[[asyncpg.Connection], Awaitable[T]], transaction: bool = True) -> T:
         for attempt in range(3):
+            touched, token = wakeups.begin()
             try:
                 async with self._pool.acquire() as conn:
                     if not transaction:
-                        return await op(conn)
-                    async with conn.transaction():
-                        return await op(conn)
+                        result = await op(conn)
+                    else:
+                        async with conn.transaction():
+                            result = await op(conn)
+                self._notifier.announce(touched)
+                return result
             except PostroomError:
                 raise
             except RETRYABLE:
@@ -114,6 +119,8 @@ class PostgresStore(PostgresSnsStore):
                 raise QueueDoesNotExist("The specified queue does not exist.") from exc
             except UNAVAILABLE as exc:
                 raise ServiceUnavailable(f"The store is unavailable: {type(exc).__name__}") from exc
+            finally:
+                wakeups.end(token)
         raise ServiceUnavailable("The store is busy; retry the request.")
 
     def set_wakeup(self, callback: Callable[[int], None]) -> None:
@@ -122,10 +129,11 @@ class PostgresStore(PostgresSnsStore):
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
         kind, _, rest = payload.partition(":")
         if kind == "m" and self._wakeup is not None:
-            try:
-                self._wakeup(int(rest))
-            except ValueError:
-                pass
+            for part in rest.split(","):
+                try:
+                    self._wakeup(int(part))
+                except ValueError:
+                    pass
         elif kind == "q":
             account, _, name = rest.partition("/")
             self._by_name.pop((account, name), None)
