@@ -1,6 +1,8 @@
 -- FIFO send in one round trip: the dedup check, the sequence number and the insert
 -- happen inside PostgreSQL under the queue row's lock, so the lock is held for
--- microseconds rather than for several client round trips.
+-- microseconds rather than for several client round trips. It sends no NOTIFY: PostgreSQL
+-- serialises the commits of transactions that NOTIFY, so nodes announce wake-ups after
+-- commit (store/postgres/wakeups.py).
 CREATE FUNCTION postroom_send_fifo(
     p_queue_id BIGINT, p_scope TEXT, p_dedup_id TEXT, p_message_id TEXT, p_group_id TEXT, p_body TEXT,
     p_md5_body TEXT, p_attrs TEXT, p_md5_attrs TEXT, p_sys_attrs TEXT, p_md5_sys_attrs TEXT, p_sender_id TEXT,
@@ -33,6 +35,5 @@ BEGIN
     DO UPDATE SET message_id = EXCLUDED.message_id, seq = EXCLUDED.seq, expires_ms = EXCLUDED.expires_ms;
     message_id := p_message_id;
     duplicate := FALSE;
-    PERFORM pg_notify('postroom', 'm:' || p_queue_id);
 END;
 $$;
