@@ -12,7 +12,7 @@ import base64
 import binascii
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from postroom.core import limits
@@ -131,7 +131,7 @@ def _parse_value(name: str, spec: Mapping[str, Any], kind: str = "user") -> Mess
             raise InvalidParameterValue(
                 f"The message attribute '{name}' must contain non-empty message attribute value for "
                 f"message attribute type '{data_type}'.")
-        data = _binary(name, binary_value)
+        data = decode_binary(name, binary_value)
         if not data:
             raise InvalidParameterValue(
                 f"Message ({kind}) attribute '{name}' must contain a non-empty value of type 'Binary'.")
@@ -156,9 +156,9 @@ def _parse_value(name: str, spec: Mapping[str, Any], kind: str = "user") -> Mess
     return MessageAttributeValue(data_type, string_value=string_value)
 
 
-def _binary(name: str, value: Any) -> bytes:
+def decode_binary(name: str, value: Any) -> bytes:
     """boto3 hands over ``bytes``; a wire-level caller may hand over the base64 text the
-    JSON and query protocols carry."""
+    JSON and query protocols carry. (Shared with SNS's message attributes.)"""
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
     if isinstance(value, str):
@@ -170,21 +170,28 @@ def _binary(name: str, value: Any) -> bytes:
     raise InvalidParameterValue(f"The message attribute '{name}' has an invalid binary value.")
 
 
-def _check_number(name: str, text: str) -> None:
-    """AWS doc: "A number can have up to 38 digits of precision, and it can be between
-    10^-128 and 10^+126. Leading and trailing zeroes are trimmed." """
+def number_problem(text: str) -> str | None:
+    """``"cast"`` if ``text`` is not a number, ``"range"`` if it breaks AWS's Number rule
+    ("up to 38 digits of precision, and it can be between 10^-128 and 10^+126. Leading and
+    trailing zeroes are trimmed"), else None. Shared by SQS and SNS, which word the
+    errors differently."""
     if _NUMBER.fullmatch(text) is None:
-        raise InvalidParameterValue(f"Can't cast the value of message (user) attribute '{name}' to a number.")
-    try:
-        number = Decimal(text)
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
-        raise InvalidParameterValue(
-            f"Can't cast the value of message (user) attribute '{name}' to a number.") from exc
+        return "cast"
+    number = Decimal(text)
     if number.is_zero():
-        return
-    digits = "".join(map(str, number.as_tuple().digits)).rstrip("0")
+        return None
+    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
     magnitude = abs(number)
     if len(digits) > limits.NUMBER_MAX_DIGITS or magnitude > _NUMBER_MAX or magnitude < _NUMBER_MIN:
+        return "range"
+    return None
+
+
+def _check_number(name: str, text: str) -> None:
+    problem = number_problem(text)
+    if problem == "cast":
+        raise InvalidParameterValue(f"Can't cast the value of message (user) attribute '{name}' to a number.")
+    if problem == "range":
         raise InvalidParameterValue(
             f"Value {text} for message (user) attribute '{name}' is out of range for type Number. "
             "A number can have up to 38 digits of precision and a magnitude between 10^-128 and 10^+126.")

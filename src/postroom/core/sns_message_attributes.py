@@ -9,15 +9,14 @@ snapshot-validated tests where known.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Final
 
 from postroom.core import limits
+from postroom.core.message_attributes import decode_binary, number_problem
 from postroom.errors import InvalidParameterValue
 
 PublishAttributes = dict[str, tuple[str, str | bytes]]
@@ -107,7 +106,7 @@ def _attribute_value(name: str, spec: Mapping[str, Any]) -> tuple[str, str | byt
     if base == "Binary":
         if binary_value is None:
             raise _wrong_field(name, data_type, "Binary")
-        data = _binary(name, binary_value)
+        data = decode_binary(name, binary_value)
         if not data:
             raise _empty_value(name, data_type)
         return data_type, data
@@ -134,18 +133,6 @@ def _wrong_field(name: str, data_type: str, field: str) -> InvalidParameterValue
     return InvalidParameterValue(f"The message attribute '{name}' with type '{data_type}' must use field '{field}'.")
 
 
-def _binary(name: str, value: Any) -> bytes:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return bytes(value)
-    if isinstance(value, str):
-        try:
-            return base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise InvalidParameterValue(
-                f"The message attribute '{name}' has an invalid binary value: not valid base64.") from exc
-    raise InvalidParameterValue(f"The message attribute '{name}' has an invalid binary value.")
-
-
 def _reject_constant(token: str) -> Any:
     raise ValueError(f"Non-standard token '{token}'")
 
@@ -165,21 +152,11 @@ def _check_string_array(name: str, text: str) -> None:
 
 
 def _check_number(name: str, text: str) -> None:
-    """A ``Number`` follows SQS's rule (SNS delivers it to SQS unchanged): 38 digits of
-    precision, magnitude between 10^-128 and 10^+126 (zero allowed)."""
-    if _NUMBER.fullmatch(text.strip()) is None:
+    """A ``Number`` follows SQS's rule (SNS delivers it to SQS unchanged)."""
+    problem = number_problem(text.strip())
+    if problem == "cast":
         raise InvalidParameterValue(f"Could not cast message attribute '{name}' value to number.")
-    try:
-        number = Decimal(text.strip())
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only valid decimals
-        raise InvalidParameterValue(f"Could not cast message attribute '{name}' value to number.") from exc
-    if number.is_zero():
-        return
-    digits = "".join(map(str, number.as_tuple().digits)).strip("0")
-    magnitude = abs(number)
-    if len(digits) > limits.NUMBER_MAX_DIGITS or magnitude > _NUMBER_MAX or magnitude < _NUMBER_MIN:
+    if problem == "range":
         raise InvalidParameterValue(
             f"Value {text} for message attribute '{name}' is out of range for type Number. A number can have "
             "up to 38 digits of precision and a magnitude between 10^-128 and 10^+126.")
-
-
