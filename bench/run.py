@@ -38,7 +38,7 @@ KNOWN_SERVERS = ("postroom", "postroom-pg", "moto")
 PG_DSN = os.environ.get("POSTROOM_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 WORKLOAD_NAMES = {"w1": "W1 SendMessage", "w2": "W2 SendMessageBatch (10)", "w3": "W3 receive + delete batch",
                   "w4": "W4 FIFO ordered drain", "w5": "W5 SNS fan-out", "w6": "W6 boto3 round trip"}
-RESULT_WORKLOAD = {"w1_send": "w1", "w2_send_batch": "w2", "w3_drain": "w3", "w4_fifo": "w4"}
+RESULT_WORKLOAD = {"w1_send": "w1", "w2_send_batch": "w2", "w3_drain": "w3", "w4_fifo": "w4", "w5_fanout": "w5"}
 
 
 @dataclass
@@ -239,6 +239,11 @@ def summary(d: dict[str, Any]) -> str:
 
 def metric_rows(wl: str) -> list[tuple[str, str, bool | None]]:
     """(label, key path, higher_is_better) for a workload; None: not a rate/cost comparison."""
+    if wl == "w5":
+        return [("delivered msgs/s", "delivered_msgs_per_s", True), ("publish msgs/s", "publish_msgs_per_s", True),
+                ("publish→receive p50 ms", "e2e.p50_ms", False), ("publish→receive p99 ms", "e2e.p99_ms", False),
+                ("server CPU µs/publish", "server_cpu_us_per_msg", False), ("lost", "lost", None),
+                ("duplicates", "duplicates", None), ("errors", "publish_errors", None)]
     rate = ("drain msgs/s", "drain_msgs_per_s", True) if wl == "w4" else ("msgs/s", "msgs_per_s", True)
     rows: list[tuple[str, str, bool | None]] = [rate]
     if wl in ("w1", "w2"):
@@ -319,7 +324,7 @@ def table(runs: list[Run], workloads: list[str]) -> str:
             + (["pg/sqlite"] if with_pg else []))
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for wl in workloads:
-        if wl not in ("w1", "w2", "w3", "w4"):
+        if wl not in ("w1", "w2", "w3", "w4", "w5"):
             continue
         results = {r.name: r.result(wl) for r in runs}
         if not any(results.values()):
@@ -375,7 +380,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--endpoint", default="", help="bench an already-running server at this URL instead")
     ap.add_argument("--label", default="external", help="name of the --endpoint server in the table")
     ap.add_argument("--server-pid", type=int, default=0, help="pid of the --endpoint server, for its CPU time")
-    ap.add_argument("--workloads", default="w1,w2,w3,w4")
+    ap.add_argument("--workloads", default="w1,w2,w3,w4,w5")
     ap.add_argument("--n", type=int, default=20000, help="messages per workload (W1-W3)")
     ap.add_argument("--n-fifo", type=int, default=5000, help="messages for W4")
     ap.add_argument("--moto-n", type=int, default=2000, help="--n for moto (it is far slower)")
