@@ -107,6 +107,27 @@ class Signer:
                 _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
         return cls(private_key, certificate)
 
+    @classmethod
+    def generate(cls, host_for_cert: str = "postroom.local") -> Signer:
+        """A new key and self-signed certificate, kept nowhere (see ``to_pem``)."""
+        private_key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+        now = datetime.datetime.now(datetime.UTC)
+        return cls(private_key, _self_signed(private_key, f"sns.{host_for_cert}", now))
+
+    def to_pem(self) -> str:
+        """Key and certificate as one PEM text, for a store shared by several nodes."""
+        key = self._key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption())
+        return (key + self._certificate_pem).decode("ascii")
+
+    @classmethod
+    def from_pem(cls, text: str) -> Signer:
+        data = text.encode("ascii")
+        private_key = serialization.load_pem_private_key(data, password=None)
+        if not isinstance(private_key, rsa.RSAPrivateKey):
+            raise ValueError("the SNS signing key must be an RSA key")
+        return cls(private_key, x509.load_pem_x509_certificate(data[data.index(b"-----BEGIN CERTIFICATE-----"):]))
+
     @property
     def certificate(self) -> x509.Certificate:
         return self._certificate

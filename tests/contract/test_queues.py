@@ -37,3 +37,15 @@ async def test_update_attributes_and_tags(store):
     assert tagged.tags == {"b": "2"} and tagged.modified_ms == T0 + 1
     fetched = await store.get_queue("1", "q")
     assert fetched is not None and fetched.tags == {"b": "2"}
+
+
+async def test_shared_setting_is_written_once(store):
+    calls: list[int] = []
+
+    def make() -> str:
+        calls.append(1)
+        return f"value-{len(calls)}"
+
+    assert await store.shared_setting("k", make) == "value-1"
+    assert await store.shared_setting("k", make) == "value-1"
+    assert calls == [1], "an existing setting is returned, not made again"

@@ -148,3 +148,15 @@ def test_send_on_one_node_wakes_a_long_poll_on_another(nodes: Cluster) -> None:
         latencies.append(result["at"] - sent_at)
         nodes.client(1).delete_message(QueueUrl=url, ReceiptHandle=result["msgs"][0]["ReceiptHandle"])
     assert max(latencies) < 1.0, latencies
+
+
+def test_all_nodes_serve_one_signing_certificate(nodes: Cluster) -> None:
+    """SNS envelopes name a SigningCertURL on whichever node built them; behind a load
+    balancer a consumer may fetch it from another node, so every node signs with the one
+    key the first node stored."""
+    import requests
+
+    path = "/_postroom/sns/SimpleNotificationService-postroom.pem"
+    certs = {requests.get(n.endpoint + path, timeout=10).content for n in nodes.nodes}
+    assert len(certs) == 1
+    assert next(iter(certs)).startswith(b"-----BEGIN CERTIFICATE-----")

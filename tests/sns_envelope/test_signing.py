@@ -244,3 +244,13 @@ def test_concurrent_first_start_agrees_on_one_key(tmp_path: Path) -> None:
         thread.join()
     assert errors == []
     assert len(set(results)) == 1
+
+
+def test_pem_round_trip_keeps_key_and_certificate() -> None:
+    from postroom.sns_signing import Signer as _Signer
+
+    original = _Signer.generate()
+    again = _Signer.from_pem(original.to_pem())
+    assert again.certificate_pem() == original.certificate_pem()
+    text = "Message\nhello\nType\nNotification\n"
+    assert again.signature(text, "2") == original.signature(text, "2")

@@ -93,7 +93,13 @@ class PostroomApp:
         self.move_tasks = MoveTaskService(*args)
         services = Services(QueueService(*args), MessageService(*args), self.move_tasks)
         self.dispatcher = SqsDispatcher(services, self.config.account_id, self.config.region)
-        self.signer = Signer.load_or_create(self.config.data_dir)
+        if is_postgres(self.config.store_url):
+            # Every node signs with one key and serves one certificate: the first node to
+            # start stores them, the others read them.
+            self.signer = Signer.from_pem(await self.store.shared_setting(
+                "sns-signing-key", lambda: Signer.generate().to_pem()))
+        else:
+            self.signer = Signer.load_or_create(self.config.data_dir)
         self.sns_service = SnsService(self.store, self.clock, settings, self.waiters,  # type: ignore[arg-type]
                                       self.signer.sign, CERT_PATH)
         self.sns = SnsDispatcher(self.sns_service)

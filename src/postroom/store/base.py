@@ -157,6 +157,11 @@ class Store(Protocol):
         COMPLETED when the source is drained of what was there at the start."""
         ...
 
+    async def shared_setting(self, name: str, make: Callable[[], str]) -> str:
+        """The value stored under ``name``, storing ``make()`` first if there is none. When
+        several processes race, the first commit wins and every one gets that value."""
+        ...
+
     def set_wakeup(self, callback: Callable[[int], None]) -> None:
         """Call ``callback(queue_id)`` when another process sharing this store made
         messages available in a queue (a send, a FIFO group unlocked), so long polls

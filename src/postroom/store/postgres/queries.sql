@@ -284,3 +284,9 @@ UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = $2 WHERE id = $1;
 
 -- name: delete_outbox
 DELETE FROM outbox WHERE id = $1;
+
+-- name: insert_setting
+INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING;
+
+-- name: setting
+SELECT value FROM settings WHERE name = $1;

@@ -178,3 +178,7 @@ CREATE TABLE outbox (
     created_ms       BIGINT  NOT NULL
 );
 CREATE INDEX outbox_due ON outbox (next_attempt_ms);
+CREATE TABLE settings (
+    name   TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);

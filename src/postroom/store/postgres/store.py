@@ -123,6 +123,16 @@ class PostgresStore(PostgresSnsStore):
                 wakeups.end(token)
         raise ServiceUnavailable("The store is busy; retry the request.")
 
+    async def shared_setting(self, name: str, make: Callable[[], str]) -> str:
+        async def op(conn: asyncpg.Connection) -> str:
+            found = await conn.fetchval(Q["setting"], name)
+            if found is not None:
+                return str(found)
+            await conn.execute(Q["insert_setting"], name, make())
+            return str(await conn.fetchval(Q["setting"], name))
+
+        return await self._tx(op)
+
     def set_wakeup(self, callback: Callable[[int], None]) -> None:
         self._wakeup = callback
 

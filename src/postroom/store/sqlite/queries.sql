@@ -228,3 +228,9 @@ UPDATE outbox SET attempts = attempts + 1, next_attempt_ms = ? WHERE id = ?;
 
 -- name: delete_outbox
 DELETE FROM outbox WHERE id = ?;
+
+-- name: insert_setting
+INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?);
+
+-- name: setting
+SELECT value FROM settings WHERE name = ?;

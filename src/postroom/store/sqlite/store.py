@@ -210,6 +210,17 @@ class SqliteStore(SqliteSnsStore):
         return await self._writer.call(
             lambda conn: move_tasks.move(conn, task, limit, now_ms, self.queue_by_arn))
 
+    async def shared_setting(self, name: str, make: Callable[[], str]) -> str:
+        def op(conn: sqlite3.Connection) -> str:
+            row = conn.execute(Q["setting"], (name,)).fetchone()
+            if row is not None:
+                return str(row[0])
+            value = make()
+            conn.execute(Q["insert_setting"], (name, value))
+            return value
+
+        return await self._writer.call(op)
+
     def set_wakeup(self, callback: Callable[[int], None]) -> None:
         """One process owns the file, and it wakes its own long polls."""
 
