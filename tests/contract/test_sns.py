@@ -131,3 +131,17 @@ async def test_outbox_lease_and_retry(store):
     assert third.attempts == 1
     await store.outbox_done(item.item_id)
     assert await store.claim_outbox(T0 + 10**9, 10, 60_000) == []
+
+
+async def test_folding_the_accounting_keeps_every_count(store):
+    topic = await _topic(store, "fold")
+    for i in range(1_200):
+        plan = PublishPlan(f"m{i}", filtered_out=[f"{topic.arn}:s"])
+        await store.publish(topic, lambda seq, plan=plan: plan, f"m{i}", None, T0, 300_000)
+    before = await store.sns_counts()
+    await store.expire(T0)
+    after = await store.sns_counts()
+    assert after == before
+    assert after[0][topic.arn].published == 1_200 and after[1][f"{topic.arn}:s"].filtered_out == 1_200
+    await store.publish(topic, lambda seq: PublishPlan("late"), "late", None, T0, 300_000)
+    assert (await store.sns_counts())[0][topic.arn].published == 1_201

@@ -290,3 +290,12 @@ INSERT INTO settings (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING
 
 -- name: setting
 SELECT value FROM settings WHERE name = $1;
+
+-- name: fold_counts
+-- Exactly the rows this statement deleted are summed back in, so folding concurrently with
+-- publishes (or on several nodes at once) neither loses nor doubles a count.
+WITH gone AS (DELETE FROM sns_counts WHERE id IN (SELECT id FROM sns_counts ORDER BY id LIMIT $1)
+              RETURNING topic_arn, sub_arn, published, no_subscribers, delivered, filtered_out, failed)
+INSERT INTO sns_counts (topic_arn, sub_arn, published, no_subscribers, delivered, filtered_out, failed)
+SELECT topic_arn, sub_arn, SUM(published), SUM(no_subscribers), SUM(delivered), SUM(filtered_out), SUM(failed)
+FROM gone GROUP BY topic_arn, sub_arn;

@@ -42,6 +42,9 @@ from postroom.store.rows import queue_record
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CHANNEL = messages.CHANNEL
+# The SNS accounting is insert-only (no hot counter row); each retention sweep folds the
+# oldest rows into one row per topic/subscription.
+FOLD_COUNTS_BATCH = 50_000
 RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
 UNAVAILABLE = (asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
                asyncpg.exceptions.CannotConnectNowError, asyncpg.InterfaceError, OSError, TimeoutError,
@@ -323,6 +326,7 @@ class PostgresStore(PostgresSnsStore):
                 n += int(status.split()[-1])
             await conn.execute(Q["expire_dedup"], now_ms)
             await conn.execute(Q["expire_attempts"], now_ms)
+            await conn.execute(Q["fold_counts"], FOLD_COUNTS_BATCH)
             return n
 
         return await self._tx(op)

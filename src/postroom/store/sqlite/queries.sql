@@ -234,3 +234,14 @@ INSERT OR IGNORE INTO settings (name, value) VALUES (?, ?);
 
 -- name: setting
 SELECT value FROM settings WHERE name = ?;
+
+-- name: max_count_id
+SELECT COALESCE(MAX(id), 0), COUNT(*) FROM sns_counts;
+
+-- name: fold_counts
+INSERT INTO sns_counts (topic_arn, sub_arn, published, no_subscribers, delivered, filtered_out, failed)
+SELECT topic_arn, sub_arn, SUM(published), SUM(no_subscribers), SUM(delivered), SUM(filtered_out), SUM(failed)
+FROM sns_counts WHERE id <= ? GROUP BY topic_arn, sub_arn;
+
+-- name: drop_folded_counts
+DELETE FROM sns_counts WHERE id <= ?;

@@ -39,6 +39,10 @@ def open_connection(path: Path, durability: str = "full") -> sqlite3.Connection:
     return conn
 
 
+# The SNS accounting is insert-only (no hot counter row); the retention sweep folds it.
+FOLD_COUNTS_AFTER = 1_000
+
+
 class SqliteStore(SqliteSnsStore):
     """Implements ``postroom.store.base.Store`` on one SQLite file.
 
@@ -182,6 +186,10 @@ class SqliteStore(SqliteSnsStore):
                 n += conn.execute(Q["expire_messages"], (q.queue_id, cutoff)).rowcount
             conn.execute(Q["expire_dedup"], (now_ms,))
             conn.execute(Q["expire_attempts"], (now_ms,))
+            last, rows = conn.execute(Q["max_count_id"]).fetchone()
+            if rows > FOLD_COUNTS_AFTER:
+                conn.execute(Q["fold_counts"], (last,))
+                conn.execute(Q["drop_folded_counts"], (last,))
             return n
 
         return await self._writer.call(op)
