@@ -24,6 +24,3 @@ class ServiceBase:
         if queue is None:
             raise QueueDoesNotExist("The specified queue does not exist.")
         return queue
-
-    async def queue_by_arn(self, account: str, name: str) -> Queue | None:
-        return await self.store.get_queue(account, name)

@@ -53,6 +53,3 @@ class Waiters:
                 del self._counts[queue_id]
                 if self._events.get(queue_id) is event and not event.is_set():
                     del self._events[queue_id]
-
-    def waiting(self, queue_id: int) -> int:
-        return self._counts.get(queue_id, 0)

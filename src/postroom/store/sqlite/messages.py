@@ -51,9 +51,6 @@ def send(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage],
     return results
 
 
-_stored = stored_message
-
-
 def _move_to_dlq(conn: sqlite3.Connection, source: Queue, dlq: Queue, row: Row) -> None:
     seq = None
     if dlq.fifo:
@@ -122,7 +119,7 @@ def receive(conn: sqlite3.Connection, queue: Queue, req: ReceiveRequest, dlq: Qu
             token = receipts.new_token()
             first = row[15] if row[15] is not None else now
             updates.append((now + req.visibility_ms, now, token, row[0]))
-            out.append(_stored(qid, row, token, row[14] + 1, first))
+            out.append(stored_message(qid, row, token, row[14] + 1, first))
         if updates:
             conn.executemany(Q["mark_received"], updates)
             updates = []
@@ -150,7 +147,7 @@ def _repeat_attempt(conn: sqlite3.Connection, qid: int, req: ReceiveRequest) -> 
         row = conn.execute(Q["message_by_row"], (row_id, qid)).fetchone()
         if row is None or row[17] != token or row[13] <= req.now_ms:
             return None
-        out.append(_stored(qid, row, token, row[14], row[15]))
+        out.append(stored_message(qid, row, token, row[14], row[15]))
     return out
 
 
