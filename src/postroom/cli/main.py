@@ -7,13 +7,14 @@ from pathlib import Path
 import click
 
 from postroom import __version__
+from postroom.cli import consume, recover, topology
 from postroom.cli.db import db
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="postroom")
 def main() -> None:
-    """postroom: a durable message bus that speaks the AWS SQS (and soon SNS) APIs.
+    """postroom: a durable message bus that speaks the AWS SNS and SQS APIs.
 
     Point any AWS SDK at it with an endpoint URL, e.g.
     aws --endpoint-url http://127.0.0.1:9700 sqs list-queues
@@ -56,6 +57,8 @@ def serve(host: str, port: int, data_dir: Path, store_url: str | None, account_i
 
 
 main.add_command(db)
+for _command in (*topology.COMMANDS, *recover.COMMANDS, *consume.COMMANDS):
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

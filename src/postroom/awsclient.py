@@ -1,0 +1,42 @@
+"""boto3 clients for postroom's client-side tools (topology, recovery, consumer).
+
+These tools speak only the public SNS/SQS APIs, so they work against postroom, moto's server and
+AWS itself. Credentials and region come from the standard AWS chain (environment, shared config
+files, ``--profile``); ``--endpoint-url`` points them at a non-AWS endpoint. Against a local
+endpoint with no credentials configured at all, placeholder credentials are used: postroom does not
+verify signatures, and refusing to talk to it for want of a key would only get in the way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+
+@dataclass(frozen=True)
+class AwsTarget:
+    """Where and as whom the tools talk: the standard AWS settings, all optional."""
+
+    endpoint_url: str | None = None
+    region: str | None = None
+    profile: str | None = None
+
+    def session(self) -> Any:
+        session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+        return session
+
+    def client(self, service: str, *, max_pool_connections: int = 10, read_timeout: float = 60.0) -> Any:
+        session = self.session()
+        region = session.region_name or "us-east-1"
+        config = Config(retries={"max_attempts": 5, "mode": "standard"},
+                        max_pool_connections=max_pool_connections, read_timeout=read_timeout)
+        kwargs: dict[str, Any] = {"region_name": region, "config": config}
+        if self.endpoint_url:
+            kwargs["endpoint_url"] = self.endpoint_url
+            if session.get_credentials() is None:
+                kwargs["aws_access_key_id"] = "postroom"
+                kwargs["aws_secret_access_key"] = "postroom"
+        return session.client(service, **kwargs)
