@@ -130,13 +130,15 @@ class Subscription:
     dlq: str | None = None
     arn: str | None = None  # live only ("PendingConfirmation" while an HTTP endpoint has not confirmed)
     replay_status: str | None = None  # live only: AWS's ReplayStatus when a replay paused it
+    # live only: the subscription's ReplayPolicy (canonical JSON) — REPLAY-PAUSED reads its EndingPoint
+    replay_policy: str | None = None
 
     @property
     def key(self) -> SubscriptionKey:
         return (self.topic, self.protocol, self.endpoint)
 
     def desired(self) -> Subscription:
-        return replace(self, arn=None, replay_status=None)
+        return replace(self, arn=None, replay_status=None, replay_policy=None)
 
     def describe(self) -> str:
         return f"{self.topic} → {self.protocol}:{self.endpoint}"
