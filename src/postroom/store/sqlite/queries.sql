@@ -19,9 +19,11 @@ FROM messages WHERE queue_id = ? AND visible_ms <= ? ORDER BY visible_ms, id LIM
 
 -- name: fifo_next_group
 -- The group of the oldest message that may be handed out: visible, and no message of
--- its group is in flight or (being older) still invisible.
+-- its group is in flight or (being older) still invisible. The unary + keeps SQLite from
+-- choosing the visibility index (a scan and sort of every visible message): walking
+-- messages_by_queue_order in id order stops at the first eligible message.
 SELECT m.group_id FROM messages m
-WHERE m.queue_id = ? AND m.visible_ms <= ? AND m.group_id NOT IN (SELECT value FROM json_each(?))
+WHERE m.queue_id = ? AND +m.visible_ms <= ? AND m.group_id NOT IN (SELECT value FROM json_each(?))
   AND NOT EXISTS (SELECT 1 FROM messages i
                   WHERE i.queue_id = m.queue_id AND i.group_id = m.group_id AND i.visible_ms > ?
                     AND (i.receive_count > 0 OR i.id < m.id))

@@ -48,6 +48,7 @@ CREATE TABLE messages (
 CREATE INDEX messages_by_visibility ON messages (queue_id, visible_ms);
 CREATE INDEX messages_by_group ON messages (queue_id, group_id, visible_ms) WHERE group_id IS NOT NULL;
 CREATE INDEX messages_by_sent ON messages (queue_id, sent_ms);
+CREATE INDEX messages_by_queue_order ON messages (queue_id, id);
 
 -- FIFO deduplication: (queue, scope, dedup id) seen within the 5-minute window.
 -- scope is '' for DeduplicationScope=queue and the group id for messageGroup.
