@@ -1,0 +1,61 @@
+"""What the target will accept, checked before anything is sent, so a message the broker would
+refuse is a rejection with a reason in the dry-run report rather than a failure halfway through.
+
+AWS rules (SQS Developer Guide, "Amazon SQS message quotas"; SendMessage API reference; SNS Publish
+API reference):
+
+- body characters: ``#x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF``;
+- size (body + attribute names, data types and values): 1 MiB for SQS (raised from 256 KiB in
+  2025), 256 KiB for SNS;
+- at most 10 message attributes;
+- MessageGroupId (FIFO): 1-128 characters, alphanumerics and punctuation
+  ``!"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~``; required by FIFO queues and topics.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from postroom.recovery.model import AttributeValue
+
+SQS_MAX_BYTES = 1_048_576
+SNS_MAX_BYTES = 262_144
+MAX_ATTRIBUTES = 10
+MAX_BATCH_ENTRIES = 10
+
+_BAD_BODY_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_GROUP_ID = re.compile(r"[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}")
+
+
+@dataclass(frozen=True)
+class TargetRules:
+    fifo: bool = False
+    max_bytes: int = SQS_MAX_BYTES
+
+
+def message_size(body: str, attributes: dict[str, AttributeValue]) -> int:
+    size = len(body) if body.isascii() else len(body.encode())
+    for name, (data_type, value) in attributes.items():
+        size += len(name) + len(data_type) + (len(value) if value.isascii() else len(value.encode()))
+    return size
+
+
+def check(rules: TargetRules, body: str, group: str | None, attributes: dict[str, AttributeValue]) -> str | None:
+    """The reason the target would refuse this message, or None."""
+    if not body:
+        return "empty body: SQS and SNS refuse an empty message"
+    bad = _BAD_BODY_CHAR.search(body)
+    if bad is not None:
+        return f"body character not allowed by SQS/SNS: U+{ord(bad.group()):04X} at {bad.start()}"
+    if rules.fifo:
+        if group is None:
+            return "no group: a FIFO target needs a MessageGroupId (map one with --group-field)"
+        if _GROUP_ID.fullmatch(group) is None:
+            return f"group id not allowed by AWS (1-128 alphanumerics/punctuation): {group[:40]!r}"
+    if len(attributes) > MAX_ATTRIBUTES:
+        return f"too many message attributes: {len(attributes)} (AWS allows {MAX_ATTRIBUTES})"
+    size = message_size(body, attributes)
+    if size > rules.max_bytes:
+        return f"too large: {size} bytes with attributes (the target allows {rules.max_bytes})"
+    return None
