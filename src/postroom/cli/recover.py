@@ -163,7 +163,9 @@ def recover(inputs: tuple[str, ...], to: str | None, execute: bool, fmt: str | N
     _execute(ref, plan, stats, files, checkpoint_path, str(reject_file), force=force, concurrency=concurrency,
              rate=rate, max_retries=max_retries, progress=show_progress,
              client=target_from(endpoint_url, region, profile).client(
-                 "sns" if ref.kind == "topic" else "sqs", max_pool_connections=concurrency + 2))
+                 "sns" if ref.kind == "topic" else "sqs", max_pool_connections=concurrency + 2,
+                 # every entry was checked against the target's rules while scanning
+                 parameter_validation=False))
 
 
 def _scan(files: list[str], mapping: Mapping, rules: TargetRules, wheres: list[Where], window: Window,

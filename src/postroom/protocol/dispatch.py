@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
 from postroom.errors import InvalidAction, InvalidParameterValue, PostroomError
+from postroom.ids import new_uuid
 from postroom.protocol import sqs_messages as m
 from postroom.protocol import sqs_queues as q
 from postroom.protocol.handler_support import Services
@@ -128,7 +128,7 @@ class SqsDispatcher:
                               sender_id=self.account_id)
 
     async def handle(self, req: Request) -> Response:
-        request_id = str(uuid.uuid4())
+        request_id = new_uuid()
         target = req.headers.get(b"x-amz-target")
         if target is not None:
             return await self._json(req, target.decode("latin-1"), request_id)

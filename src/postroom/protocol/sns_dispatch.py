@@ -9,7 +9,6 @@ in the SigV4 credential scope decides.
 from __future__ import annotations
 
 import logging
-import uuid
 from functools import cache
 from xml.sax.saxutils import escape
 
@@ -17,6 +16,7 @@ import botocore.session
 from botocore.model import ServiceModel
 
 from postroom.errors import InvalidAction, InvalidParameter, PostroomError
+from postroom.ids import new_uuid
 from postroom.protocol.dispatch import XML_CONTENT_TYPE, Request, Response
 from postroom.protocol.parse import parse_query_request
 from postroom.protocol.serialize import serialize_query_response
@@ -66,7 +66,7 @@ class SnsDispatcher:
         self.operations = {n: self.model.operation_model(n) for n in self.model.operation_names}
 
     async def handle(self, req: Request, ctx: RequestContext, form: dict[str, str]) -> Response:
-        request_id = str(uuid.uuid4())
+        request_id = new_uuid()
         action = form.get("Action", "")
         if form.get("Version") == STS_VERSION or action == "GetCallerIdentity":
             return self._sts(ctx, action, request_id)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from postroom.errors import InvalidAddress, QueueDoesNotExist
+from postroom.ids import new_uuid
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class ServiceSettings:
     queue's name can be reused, one PurgeQueue per queue per 60 s."""
 
     aws_timing: bool = False
-    new_id: Callable[[], str] = field(default=lambda: str(uuid.uuid4()))
+    new_id: Callable[[], str] = field(default=new_uuid)
 
 
 def parse_queue_url(url: str) -> tuple[str, str]:

@@ -13,7 +13,7 @@ from postroom.core import queue_attributes as qa
 from postroom.core.arns import parse_queue_arn
 from postroom.core.digest import md5_of_body, md5_of_message_attributes
 from postroom.core.message_attributes import message_size, parse_message_attributes, parse_system_attributes
-from postroom.core.model import NewMessage, Queue, SendResult, StoredMessage
+from postroom.core.model import MessageAttributes, NewMessage, Queue, SendResult, StoredMessage
 from postroom.core.validate import (
     validate_batch_entries,
     validate_body,
@@ -30,6 +30,9 @@ from postroom.errors import (
 from postroom.service.base import ServiceBase
 from postroom.service.context import RequestContext
 from postroom.store.base import ReceiveRequest, VisibilityChange
+
+ParsedAttributes = MessageAttributes | PostroomError
+"""A message's attributes as parsed, or the error parsing them raised."""
 
 DEDUP_WINDOW_MS = 300_000
 MAX_BATCH_BYTES = 1_048_576
@@ -67,13 +70,20 @@ class ReceiveOptions:
 
 class MessageService(ServiceBase):
     # ---- send ---------------------------------------------------------------
-    def _prepare(self, ctx: RequestContext, queue: Queue, m: OutgoingMessage) -> NewMessage:
+    def _prepare(self, ctx: RequestContext, queue: Queue, m: OutgoingMessage,
+                 parsed: ParsedAttributes | None = None) -> NewMessage:
         """Validate one message against AWS's rules for this queue and resolve its delay
-        and deduplication id."""
+        and deduplication id. ``parsed``: its message attributes, already parsed by the caller
+        (or the error parsing them raised), checked at the same point as if parsed here."""
         if m.body is None:
             raise MissingParameter("The request must contain the parameter MessageBody.")
         validate_body(m.body)
-        attrs = parse_message_attributes(m.attributes)
+        if parsed is None:
+            attrs = parse_message_attributes(m.attributes)
+        elif isinstance(parsed, PostroomError):
+            raise parsed
+        else:
+            attrs = parsed
         system = parse_system_attributes(m.system_attributes)
         limit = int(queue.attributes.get("MaximumMessageSize", "1048576"))
         size = message_size(m.body, attrs)
@@ -134,14 +144,15 @@ class MessageService(ServiceBase):
         on its own."""
         queue = await self.resolve(ctx, queue_url)
         validate_batch_entries([entry_id for entry_id, _ in entries])
-        total = sum(_approximate_size(m) for _, m in entries)
+        parsed = [_parse_attributes(m) for _, m in entries]
+        total = sum(_approximate_size(m, pa) for (_, m), pa in zip(entries, parsed, strict=True))
         if total > MAX_BATCH_BYTES:
             raise BatchRequestTooLong(
                 f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes.")
         prepared: list[NewMessage | PostroomError] = []
-        for _entry_id, m in entries:
+        for (_entry_id, m), pa in zip(entries, parsed, strict=True):
             try:
-                prepared.append(self._prepare(ctx, queue, m))
+                prepared.append(self._prepare(ctx, queue, m, pa))
             except PostroomError as exc:
                 prepared.append(exc)
         accepted = [p for p in prepared if isinstance(p, NewMessage)]
@@ -251,10 +262,16 @@ class MessageService(ServiceBase):
         await self.store.purge(queue, self.clock.now_ms(), interval)
 
 
-def _approximate_size(m: OutgoingMessage) -> int:
+def _parse_attributes(m: OutgoingMessage) -> ParsedAttributes:
+    try:
+        return parse_message_attributes(m.attributes)
+    except PostroomError as exc:
+        return exc
+
+
+def _approximate_size(m: OutgoingMessage, parsed: ParsedAttributes) -> int:
     """A batch entry's size for the 1 MiB batch limit, even when its attributes are
     invalid (that entry then fails on its own, not the whole batch)."""
-    try:
-        return message_size(m.body or "", parse_message_attributes(m.attributes))
-    except PostroomError:
+    if isinstance(parsed, PostroomError):
         return len((m.body or "").encode())
+    return message_size(m.body or "", parsed)
