@@ -38,6 +38,30 @@ def test_subscribe_sqs_confirmed_at_once(sns: Any, sqs: Any, sns_server: Server)
     assert "FilterPolicy" not in a
 
 
+def test_subscribe_again_with_different_attributes_is_refused(sns: Any, sqs: Any) -> None:
+    """AWS compares only the attributes a repeated Subscribe gives (absent = default; policies as
+    JSON): equal → the existing subscription, different → InvalidParameter, nothing changed."""
+    topic = new_topic(sns)
+    _, qarn = new_queue(sqs)
+    policy = '{"kind": ["order"]}'
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn, ReturnSubscriptionArn=True,
+                        Attributes={"RawMessageDelivery": "true", "FilterPolicy": policy})["SubscriptionArn"]
+    same = [{}, {"RawMessageDelivery": "true"}, {"FilterPolicy": '{ "kind" : [ "order" ] }'},
+            {"FilterPolicyScope": "MessageAttributes"}]
+    for attrs in same:
+        assert sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn, ReturnSubscriptionArn=True,
+                             Attributes=attrs)["SubscriptionArn"] == sub, attrs
+    for attrs in ({"RawMessageDelivery": "false"}, {"FilterPolicy": '{"kind": ["refund"]}'},
+                  {"FilterPolicyScope": "MessageBody"}):
+        with pytest.raises(ClientError) as e:
+            sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn, Attributes=attrs)
+        assert_sns_error(e, "InvalidParameter")
+        assert "Subscription already exists with different attributes" in str(e.value)
+    a = sattrs(sns, sub)
+    assert a["RawMessageDelivery"] == "true" and json.loads(a["FilterPolicy"]) == {"kind": ["order"]}
+    assert len(sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 1
+
+
 def test_list_subscriptions(sns: Any, sqs: Any, sns_server: Server) -> None:
     t1, t2 = new_topic(sns), new_topic(sns)
     _, s1 = subscribe_queue(sns, sqs, t1)

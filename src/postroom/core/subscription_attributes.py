@@ -206,3 +206,27 @@ def updated_subscription_attributes(protocol: str, current: Mapping[str, str], n
     attrs = dict(current)
     _apply(attrs, protocol, name, value if value is not None else "", SET_PREFIX, topic_fifo, endpoint)
     return attrs
+
+
+_DEFAULTS: Final = {"RawMessageDelivery": "false", "FilterPolicyScope": "MessageAttributes"}
+_JSON_VALUED: Final = ("FilterPolicy", "RedrivePolicy", "DeliveryPolicy", "ReplayPolicy")
+
+
+def differs_from_existing(requested: Mapping[str, str], existing: Mapping[str, str]) -> bool:
+    """AWS: Subscribe on a (topic, protocol, endpoint) that already has a subscription returns
+    that subscription — unless an attribute *given in the request* differs from the existing
+    one's, which is "Invalid parameter: Attributes Reason: Subscription already exists with
+    different attributes". Attributes not given are not compared; an absent attribute counts as
+    its default (RawMessageDelivery false, FilterPolicyScope MessageAttributes); JSON policies
+    compare as JSON, not as text."""
+    for name, value in requested.items():
+        current = existing.get(name, _DEFAULTS.get(name))
+        if name in _JSON_VALUED and current is not None:
+            try:
+                if json.loads(value) == json.loads(current):
+                    continue
+            except ValueError:
+                pass
+        if value != current:
+            return True
+    return False

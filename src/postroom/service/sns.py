@@ -183,6 +183,10 @@ class SnsService:
         sub = Subscription(self.settings.new_id(), topic.arn, ctx.account, protocol, endpoint, attrs, confirmed,
                            None if confirmed else secrets.token_hex(32))
         saved = await self.store.subscribe(topic, sub, self.clock.now_ms())
+        if saved.sub_id != sub.sub_id and sa.differs_from_existing(attrs, saved.attributes):
+            # the existing subscription was returned untouched: refusing changes nothing
+            raise InvalidParameter(
+                "Invalid parameter: Attributes Reason: Subscription already exists with different attributes")
         if not saved.confirmed and saved.sub_id == sub.sub_id:
             await self._send_confirmation(ctx, topic, saved)
         return saved
