@@ -6,7 +6,6 @@ them) confirms a route for `verify` without its handler ever seeing the probe.""
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 from typing import Any
 
@@ -93,38 +92,32 @@ def _route(ep: Endpoint, p: str) -> tuple[Declared, str]:
     return Declared(topology=t, scope=(p + "*",)), url
 
 
-def test_probe_aware_consumer_confirms_and_its_handler_never_sees_the_probe(endpoint: Endpoint,
-                                                                           prefix: str) -> None:
+def test_postroom_consumer_answers_probes_and_its_handler_never_sees_them(endpoint: Endpoint,
+                                                                          prefix: str) -> None:
+    """The real postroom.consumer answers the probe on the reply queue (naming itself), deletes it,
+    and hands only the real message to the application's handler."""
+    from postroom.consumer import Consumer
+
     declared, url = _route(endpoint, prefix)
     sns = endpoint.client("sns")
     handled: list[str] = []
-    stop = threading.Event()
-
-    def consumer() -> None:  # what postroom.consumer does before calling a handler
-        local = endpoint.client("sqs")
-        while not stop.is_set():
-            for m in local.receive_message(QueueUrl=url, WaitTimeSeconds=1, MessageAttributeNames=["All"],
-                                           MaxNumberOfMessages=10).get("Messages", []):
-                p = probe_of(m)
-                if p is not None:
-                    reply(local, p, "billing-app", queue=url)
-                else:
-                    handled.append(json.loads(m["Body"])["Message"])
-                local.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
-
-    worker = threading.Thread(target=consumer, daemon=True)
-    worker.start()
+    consumer = Consumer(url, lambda m: handled.append(m.body), client=endpoint.client("sqs"), wait_time=1)
+    consumer.start()
     try:
         real = f"order {uuid.uuid4().hex}"
         sns.publish(TopicArn=topic_arn(sns, prefix + "orders"), Message=real)
         report = verify(declared, read_live(target(endpoint)), target(endpoint), probe=True, timeout=15)
     finally:
-        stop.set()
-        worker.join(timeout=5)
+        consumer.stop()
+        assert consumer.join(timeout=10)
     [route] = report.routes
-    assert (route.status, route.received_by) == ("confirmed", "billing-app"), report.render()
+    assert route.status == "confirmed", report.render()
+    assert route.received_by is not None and route.received_by.startswith("postroom.consumer@"), report.render()
     assert report.ok
+    assert consumer.stats.probes == 1, consumer.stats.as_dict()
     assert handled == [real], "the handler got the real message and never the probe"
+    sqs = endpoint.client("sqs")
+    assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=0).get("Messages", []) == []
 
 
 def test_without_a_consumer_the_probe_is_not_confirmed_and_stays_for_the_consumer(endpoint: Endpoint,

@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
+import socket
 import threading
 import time
 import uuid
@@ -42,6 +44,7 @@ from postroom.consumer.hooks import Hooks, LoggingHooks, Stats
 from postroom.consumer.lease import Heartbeat, Lease
 from postroom.consumer.message import Message, from_sqs
 from postroom.consumer.signature import SignatureError, SnsVerifier
+from postroom.probe import probe_of, reply
 
 log = logging.getLogger("postroom.consumer")
 
@@ -242,6 +245,9 @@ class Consumer:
                 self.stop()
             return
         self._last_activity = time.monotonic()
+        raw = self._answer_probes(raw)
+        if not raw:
+            return
         messages = [from_sqs(self.queue_url, m, unwrap_sns=self.unwrap_sns) for m in raw]
         self.stats.add("received", len(messages))
         self._hook(self.hooks.on_received, messages)
@@ -256,6 +262,25 @@ class Consumer:
             if self._heartbeat is not None:
                 self._heartbeat.remove(lease)
         self._settle(result, errors)
+
+    def _answer_probes(self, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """`postroom verify --probe` sends marked probe messages through the real routes
+        (postroom/probe.py). They are answered on the probe's reply queue and deleted here, before
+        any handler could see them: the application is never disturbed, and the reply proves a live
+        consumer is attached. Returns the messages that are not probes."""
+        kept: list[dict[str, Any]] = []
+        for m in raw:
+            probe = probe_of(m)
+            if probe is None:
+                kept.append(m)
+                continue
+            try:
+                reply(self.client, probe, received_by=_consumer_name(), queue=self.queue_url)
+                self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+                self.stats.add("probes")
+            except Exception as exc:  # a probe must never stop real work; it reappears after its timeout
+                self._report("probe reply", exc)
+        return kept
 
     def _handle_batch(self, messages: Sequence[Message], lease: Lease,
                       errors: dict[str, BaseException]) -> BatchResult:
@@ -397,3 +422,7 @@ class Consumer:
             method(*args)
         except Exception:
             log.exception("consumer hook %s raised", getattr(method, "__name__", method))
+
+
+def _consumer_name() -> str:
+    return f"postroom.consumer@{socket.gethostname()}:{os.getpid()}"

@@ -67,6 +67,8 @@ class Stats:
     released: int = 0
     extended: int = 0
     aws_errors: int = 0
+    probes: int = 0
+    """Route probes from `postroom verify --probe` answered and deleted (never handed to the handler)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def add(self, name: str, count: int = 1) -> None:
