@@ -156,7 +156,7 @@ def main() -> int:
     ap.add_argument("--groups", type=int, default=200)
     ap.add_argument("--moto-messages", type=int, default=300)
     ap.add_argument("--parse-runs", type=int, default=3)
-    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--server-core", type=int, default=0)
     ap.add_argument("--client-core", type=int, default=1)
     args = ap.parse_args()

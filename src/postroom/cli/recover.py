@@ -88,7 +88,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
 @click.option("--report-json", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Write the full report (every group's count) as JSON.")
 @click.option("--rate", type=click.FloatRange(min=0.1), default=None, help="At most this many messages/s.")
-@click.option("--concurrency", type=click.IntRange(1, 64), default=8, show_default=True,
+@click.option("--concurrency", type=click.IntRange(1, 64), default=16, show_default=True,
               help="Concurrent senders (each owns a set of groups, so per-group order holds).")
 @click.option("--max-retries", type=click.IntRange(0, 100), default=8, show_default=True,
               help="Retries of a throttled or failing batch before the run stops (resumably).")
