@@ -42,15 +42,7 @@ def S(topic: str, queue: str, **kw: Any) -> Subscription:
 
 
 def topo(*items: Queue | Topic | Subscription) -> Topology:
-    t = Topology()
-    for i in items:
-        if isinstance(i, Queue):
-            t.queues[i.name] = i
-        elif isinstance(i, Topic):
-            t.topics[i.name] = i
-        else:
-            t.subscriptions[i.key] = i
-    return t
+    return Topology.of(*items)
 
 
 def decl(*items: Queue | Topic | Subscription, consumers: tuple[Consumer, ...] = (),

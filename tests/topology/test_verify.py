@@ -21,15 +21,7 @@ from tests.topology.conftest import queue_arn, target, topic_arn
 
 
 def _declared(p: str, *items: Queue | Topic | Subscription) -> Declared:
-    t = Topology()
-    for i in items:
-        if isinstance(i, Queue):
-            t.queues[i.name] = i
-        elif isinstance(i, Topic):
-            t.topics[i.name] = i
-        else:
-            t.subscriptions[i.key] = i
-    return Declared(topology=t, scope=(f"{p}*",))
+    return Declared(topology=Topology.of(*items), scope=(f"{p}*",))
 
 
 def _make(ep: Endpoint, p: str, routes: list[tuple[str, str, dict[str, str]]]) -> Declared:

@@ -153,6 +153,19 @@ class Topology:
     topics: dict[str, Topic] = field(default_factory=dict)
     subscriptions: dict[SubscriptionKey, Subscription] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, *resources: Queue | Topic | Subscription) -> Topology:
+        """A topology holding the given queues, topics and subscriptions, each under its identity."""
+        t = cls()
+        for r in resources:
+            if isinstance(r, Queue):
+                t.queues[r.name] = r
+            elif isinstance(r, Topic):
+                t.topics[r.name] = r
+            else:
+                t.subscriptions[r.key] = r
+        return t
+
     def subscriptions_of(self, topic: str) -> list[Subscription]:
         return [s for s in self.subscriptions.values() if s.topic == topic]
 
