@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 
 import click
 
 from postroom import __version__
-from postroom.cli import consume, recover, topology
 from postroom.cli.db import db
 
+# The client-side tools' commands, by the module that defines them. They are imported only when
+# one of them runs (or --help lists them): they pull in boto3, which would add ≈ 0.4 s to every
+# `postroom serve` start.
+LAZY_COMMANDS: dict[str, str] = {
+    **dict.fromkeys(("plan", "approve", "apply", "verify", "checklist", "export", "import-asyncapi"),
+                    "postroom.cli.topology"),
+    "recover": "postroom.cli.recover",
+    "consume": "postroom.cli.consume",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A click group that imports a subcommand's module on first use (click's documented pattern
+    for lazily loaded subcommands)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module = importlib.import_module(LAZY_COMMANDS[cmd_name])
+            for command in module.COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="postroom")
 def main() -> None:
     """postroom: a durable message bus that speaks the AWS SNS and SQS APIs.
@@ -46,7 +71,7 @@ def main() -> None:
               help="Testing aid: POST /_postroom/clock/advance?seconds=N moves the server clock forward.")
 def serve(host: str, port: int, data_dir: Path, store_url: str | None, account_id: str, region: str, log_level: str,
           durability: str, aws_timing: bool, debug_clock: bool) -> None:
-    """Serve the SQS API (JSON 1.0 and query protocols) on HOST:PORT."""
+    """Serve the SQS API (JSON 1.0 and query protocols) and the SNS API on HOST:PORT."""
     from postroom.server.config import ServerConfig
     from postroom.server.run import serve as run_server
 
@@ -57,8 +82,6 @@ def serve(host: str, port: int, data_dir: Path, store_url: str | None, account_i
 
 
 main.add_command(db)
-for _command in (*topology.COMMANDS, *recover.COMMANDS, *consume.COMMANDS):
-    main.add_command(_command)
 
 if __name__ == "__main__":
     main()
