@@ -23,7 +23,7 @@ from postroom.consumer.envelope import SnsEnvelope, parse_envelope
 from postroom.consumer.handlers import Handler, load_handler
 from postroom.consumer.hooks import Hooks, LoggingHooks, Stats
 from postroom.consumer.inbox import Inbox
-from postroom.consumer.keys import identity, message_keys
+from postroom.consumer.keys import message_keys
 from postroom.consumer.message import (
     ORIGINAL_ID_ATTRIBUTE,
     RECOVERY_ID_ATTRIBUTE,
@@ -32,6 +32,7 @@ from postroom.consumer.message import (
     from_sqs,
 )
 from postroom.consumer.signature import SignatureError, SnsVerifier
+from postroom.identity import identity
 
 __all__ = [
     "ORIGINAL_ID_ATTRIBUTE",

@@ -18,11 +18,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-NOTIFICATION = "Notification"
+from postroom.core import sns_envelope
 
-#: Keys of a Notification's string to sign, in byte order ("Verifying the signatures of Amazon SNS
-#: messages"); ``Subject`` only when present. ``MessageAttributes`` and ``SequenceNumber`` are not signed.
-SIGNED_KEYS = ("Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type")
+NOTIFICATION = sns_envelope.NOTIFICATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +47,9 @@ class SnsEnvelope:
         return self.signature is not None
 
     def string_to_sign(self) -> str:
-        """``name\\nvalue\\n`` for each signed key present, in byte order."""
-        return "".join(f"{key}\n{self.document[key]}\n" for key in SIGNED_KEYS
-                       if isinstance(self.document.get(key), str))
+        """The canonical string SNS signed (postroom's own, in ``core.sns_envelope``). Raises
+        ``InvalidParameterValue`` when a signed field is missing or not a string."""
+        return sns_envelope.string_to_sign(self.document)
 
 
 def _optional_str(document: dict[str, Any], key: str) -> str | None:

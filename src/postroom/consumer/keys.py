@@ -37,17 +37,12 @@ if identical bodies are meaningful; and dedup ids are compared queue-wide even o
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 
 from postroom.consumer.message import Message
+from postroom.identity import identity
 
 KeyFunction = Callable[[Message], str]
-
-
-def identity(kind: str, value: str) -> str:
-    """``sha256(kind + "\\0" + value)`` in hex: ``kind`` is ``id`` or ``dedup``."""
-    return hashlib.sha256(f"{kind}\0{value}".encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def message_keys(message: Message, *, key: KeyFunction | None = None, use_dedup_id: bool = True) -> tuple[str, ...]:

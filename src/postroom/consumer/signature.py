@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from postroom.consumer.envelope import SnsEnvelope
+from postroom.errors import InvalidParameterValue
 
 AWS_CERT_HOST = re.compile(r"^sns\.[a-z0-9-]{3,}\.amazonaws\.com(\.cn)?$")
 
@@ -133,6 +134,10 @@ class SnsVerifier:
         except (binascii.Error, ValueError) as exc:
             raise SignatureError("Signature is not base64") from exc
         try:
-            key.verify(signature, envelope.string_to_sign().encode("utf-8"), padding.PKCS1v15(), algorithm)
+            signed = envelope.string_to_sign()
+        except InvalidParameterValue as exc:
+            raise SignatureError(f"SNS message {envelope.message_id} cannot be verified: {exc}") from None
+        try:
+            key.verify(signature, signed.encode("utf-8"), padding.PKCS1v15(), algorithm)
         except InvalidSignature:
             raise SignatureError(f"bad signature on SNS message {envelope.message_id}") from None

@@ -23,19 +23,22 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from postroom.identity import identity
 from postroom.recovery.model import Recovered
 
 
-def identity_key(m: Recovered) -> str:
+def identity_key(m: Recovered) -> tuple[str, str]:
+    """What identifies a logged message: its original id, else its deduplication id, else its
+    group and body — as ``(kind, value)`` for :func:`postroom.identity.identity`."""
     if m.original_id is not None:
-        return "id\0" + m.original_id
+        return ("id", m.original_id)
     if m.dedup_id is not None:
-        return "dedup\0" + m.dedup_id
-    return "content\0" + (m.group or "") + "\0" + m.body
+        return ("dedup", m.dedup_id)
+    return ("content", (m.group or "") + "\0" + m.body)
 
 
-def recovery_id(key: str) -> str:
-    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+def recovery_id(key: tuple[str, str]) -> str:
+    return identity(*key)
 
 
 @dataclass

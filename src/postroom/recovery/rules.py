@@ -14,18 +14,20 @@ API reference):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
+from postroom.core import limits
+from postroom.core.charset import first_invalid_character
+from postroom.core.sns_validate import MAX_PUBLISH_SIZE
+from postroom.core.validate import validate_group_id
+from postroom.errors import InvalidParameterValue
 from postroom.recovery.model import AttributeValue
 
-SQS_MAX_BYTES = 1_048_576
-SNS_MAX_BYTES = 262_144
-MAX_ATTRIBUTES = 10
-MAX_BATCH_ENTRIES = 10
-
-_BAD_BODY_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_GROUP_ID = re.compile(r"[A-Za-z0-9!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~]{1,128}")
+# AWS's rules as postroom's own core states them (the same tables the server enforces).
+SQS_MAX_BYTES = limits.MAX_MESSAGE_SIZE
+SNS_MAX_BYTES = MAX_PUBLISH_SIZE
+MAX_ATTRIBUTES = limits.MAX_MESSAGE_ATTRIBUTES
+MAX_BATCH_ENTRIES = limits.MAX_BATCH_ENTRIES
 
 
 @dataclass(frozen=True)
@@ -45,13 +47,15 @@ def check(rules: TargetRules, body: str, group: str | None, attributes: dict[str
     """The reason the target would refuse this message, or None."""
     if not body:
         return "empty body: SQS and SNS refuse an empty message"
-    bad = _BAD_BODY_CHAR.search(body)
+    bad = first_invalid_character(body)
     if bad is not None:
-        return f"body character not allowed by SQS/SNS: U+{ord(bad.group()):04X} at {bad.start()}"
+        return f"body character not allowed by SQS/SNS: U+{ord(body[bad]):04X} at {bad}"
     if rules.fifo:
         if group is None:
             return "no group: a FIFO target needs a MessageGroupId (map one with --group-field)"
-        if _GROUP_ID.fullmatch(group) is None:
+        try:
+            validate_group_id(group)
+        except InvalidParameterValue:
             return f"group id not allowed by AWS (1-128 alphanumerics/punctuation): {group[:40]!r}"
     if len(attributes) > MAX_ATTRIBUTES:
         return f"too many message attributes: {len(attributes)} (AWS allows {MAX_ATTRIBUTES})"
