@@ -28,9 +28,11 @@ def test_short_poll_returns_immediately(sqs, queue):
 
 
 def _send_later(endpoint, url, delay, **kw):
+    client = make_client(endpoint)  # made first: building a boto3 client can take longer than the delay
+
     def run():
         time.sleep(delay)
-        make_client(endpoint).send_message(QueueUrl=url, **kw)
+        client.send_message(QueueUrl=url, **kw)
     t = threading.Thread(target=run)
     t.start()
     return t

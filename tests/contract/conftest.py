@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from postroom.core.model import NewMessage, Queue
+from postroom.core.model import NewMessage, Queue, ResourceKey
 from postroom.store.base import Store
 from postroom.store.sqlite.store import SqliteStore
 from tests.pg import drop_schema, new_schema, require_pg, with_schema
@@ -54,8 +54,8 @@ def new_queue(store: Store) -> Callable[..., object]:
     async def make(name: str, fifo: bool = False, **extra: str) -> Queue:
         attrs = dict(FIFO_ATTRS if fifo else STD_ATTRS)
         attrs.update(extra)
-        q, created = await store.create_queue("000000000000", "us-east-1", name + (".fifo" if fifo else ""),
-                                              attrs, {}, T0, None)
+        full = name + (".fifo" if fifo else "")
+        q, created = await store.create_queue(ResourceKey("000000000000", "us-east-1", full), attrs, {}, T0, None)
         assert created
         return q
 

@@ -85,10 +85,10 @@ async def test_dead_letter_after_max_receives_keeps_order(store, new_queue):
     await store.send(q, [make_message(f"a{i}", "A") for i in range(3)], T0, 300_000)
     now = T0
     for _ in range(2):
-        got = await store.receive(q, req(now=now, vis=1_000, max_receive_count=2, dlq_name=dlq.name))
+        got = await store.receive(q, req(now=now, vis=1_000, max_receive_count=2, dlq=dlq.key))
         assert [m.body for m in got.messages] == ["a0", "a1", "a2"]
         now += 1_000
-    got = await store.receive(q, req(now=now, max_receive_count=2, dlq_name=dlq.name))
+    got = await store.receive(q, req(now=now, max_receive_count=2, dlq=dlq.key))
     assert got.messages == [] and got.moved_to_dlq == 3
     moved = await store.receive(dlq, req(now=now))
     assert [m.body for m in moved.messages] == ["a0", "a1", "a2"]

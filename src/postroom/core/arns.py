@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from postroom.core.model import ResourceKey
 from postroom.errors import InvalidParameterValue
 
 
@@ -15,6 +16,10 @@ class QueueArn:
 
     def __str__(self) -> str:
         return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
+
+    @property
+    def key(self) -> ResourceKey:
+        return ResourceKey(self.account, self.region, self.name)
 
 
 def parse_queue_arn(arn: str, what: str = "QueueArn") -> QueueArn:

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class ResourceKey:
+    """Who owns a resource and where it lives: AWS scopes every queue and topic by
+    account *and* region ("Amazon SQS queues and Amazon SNS topics are regional
+    resources"), so two regions may each have a queue called ``orders`` and they are
+    different queues. Every store key, cache, change notice and ARN is built from it."""
+
+    account: str
+    region: str
+    name: str
+
+    def arn(self, service: str) -> str:
+        return f"arn:aws:{service}:{self.region}:{self.account}:{self.name}"
 
 
 @dataclass(frozen=True)
@@ -44,8 +60,28 @@ class Queue:
     def arn(self) -> str:
         return f"arn:aws:sqs:{self.region}:{self.account}:{self.name}"
 
+    @property
+    def key(self) -> ResourceKey:
+        return ResourceKey(self.account, self.region, self.name)
+
     def int_attr(self, name: str) -> int:
         return int(self.attributes[name])
+
+
+@dataclass(frozen=True)
+class QueueChange:
+    """What a mutation makes of a queue's settable state: new ``attributes`` and/or
+    ``tags`` (``None`` leaves that part as it is). Changing attributes moves the
+    queue's LastModifiedTimestamp; tags do not."""
+
+    attributes: dict[str, str] | None = None
+    tags: dict[str, str] | None = None
+
+
+QueueMutation = Callable[[Queue], QueueChange]
+"""A pure function from the queue as currently stored to the change to make. The store
+calls it on the current row inside the transaction that writes the change, so two
+concurrent mutations each see the other's result and neither is lost."""
 
 
 @dataclass(frozen=True)

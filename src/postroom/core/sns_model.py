@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
-from postroom.core.model import NewMessage
+from postroom.core.digest import md5_of_body
+from postroom.core.model import NewMessage, ResourceKey
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,23 @@ class Topic:
     @property
     def fifo(self) -> bool:
         return self.attributes.get("FifoTopic") == "true"
+
+    @property
+    def key(self) -> ResourceKey:
+        return ResourceKey(self.account, self.region, self.name)
+
+
+@dataclass(frozen=True)
+class TopicChange:
+    """New ``attributes`` and/or ``tags`` for a topic (``None`` leaves that part)."""
+
+    attributes: dict[str, str] | None = None
+    tags: dict[str, str] | None = None
+
+
+TopicMutation = Callable[[Topic], TopicChange]
+"""A pure function of the topic as stored, applied by the store inside the transaction
+that writes its result (see :data:`postroom.core.model.QueueMutation`)."""
 
 
 @dataclass(frozen=True)
@@ -45,15 +64,56 @@ class Subscription:
         return f"{self.topic_arn}:{self.sub_id}"
 
 
+SubscriptionMutation = Callable[[Subscription], Subscription]
+"""A pure function of the subscription as stored, applied inside the store's transaction."""
+
+
+@dataclass(frozen=True)
+class SubscriptionSet:
+    """A topic's subscriptions as of ``version``. Every change to a topic's
+    subscriptions (Subscribe, Unsubscribe, ConfirmSubscription, SetSubscriptionAttributes)
+    moves the version in the same transaction, and a publish is committed only if the
+    version it was planned from is still current: a publish can never miss a subscription
+    whose creation had returned before the publish began, on any node."""
+
+    version: int
+    subscriptions: tuple[Subscription, ...]
+
+
+class StaleSubscriptions(Exception):
+    """A publish was planned from a subscription set that changed before it committed;
+    the store changed nothing, and the publish is planned again from the current set."""
+
+
+SEQUENCE_SLOT = "{{postroom:sequence-number}}"
+"""Where a FIFO topic's sequence number goes in an envelope planned before the
+transaction that assigns the number. FIFO envelopes are unsigned, so the number can be
+written in afterwards; SequenceNumber precedes Message in the envelope, so the first
+occurrence is always the slot, whatever the message says."""
+
+
+def fill_sequence(body: str, sequence_number: str) -> str:
+    """``body`` with its sequence slot, if any, holding ``sequence_number``."""
+    return body.replace(SEQUENCE_SLOT, sequence_number, 1)
+
+
+def with_sequence(message: NewMessage, sequence_number: str) -> NewMessage:
+    """``message`` with its sequence slot (if any) filled and its body digest recomputed."""
+    if SEQUENCE_SLOT not in message.body:
+        return message
+    body = fill_sequence(message.body, sequence_number)
+    return replace(message, body=body, md5_of_body=md5_of_body(body))
+
+
 @dataclass(frozen=True)
 class QueueDelivery:
-    """One message into one SQS queue (by account and name), for one subscription."""
+    """One message into one SQS queue, for one subscription; ``dlq`` is the
+    subscription's dead-letter queue, used when the queue is gone."""
 
     sub_arn: str
-    account: str
-    queue_name: str
+    queue: ResourceKey
     message: NewMessage
-    dlq: tuple[str, str] | None = None
+    dlq: ResourceKey | None = None
 
 
 @dataclass(frozen=True)
@@ -66,9 +126,11 @@ class HttpDelivery:
 
 @dataclass(frozen=True)
 class PublishPlan:
-    """What one publish does, decided by the service: the deliveries that happen, and the
-    subscriptions whose filter policy dropped the message. ``dedup_id`` is set on FIFO
-    topics; a duplicate within the window executes nothing."""
+    """What one published message does, decided by the service before any transaction:
+    the deliveries that happen, and the subscriptions whose filter policy dropped the
+    message. ``dedup_id`` is set on FIFO topics; a duplicate within the window executes
+    nothing. Bodies of FIFO topics hold :data:`SEQUENCE_SLOT` until the store assigns the
+    sequence number."""
 
     message_id: str
     queue_deliveries: list[QueueDelivery] = field(default_factory=list)
@@ -76,6 +138,21 @@ class PublishPlan:
     filtered_out: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     dedup_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PublishWriteSet:
+    """Everything one Publish or PublishBatch writes, built outside the transaction and
+    applied by the store in one: per entry, the FIFO deduplication check and sequence
+    number, every queue delivery, every HTTP delivery, the accounting. It is applied only
+    if the topic's subscription set is still at ``subscriptions_version`` (else
+    :class:`StaleSubscriptions`). ``subscribed`` says whether the topic had any
+    subscription, for the no-subscriber count."""
+
+    topic: Topic
+    subscriptions_version: int
+    subscribed: bool
+    entries: list[PublishPlan]
 
 
 @dataclass(frozen=True)
@@ -106,3 +183,18 @@ class OutboxItem:
     body: str
     headers: dict[str, str]
     attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxOutcome:
+    """How one HTTP delivery ended, written by the store in one transaction: the outbox
+    row goes, the accounting counts it (``counted``: notifications, not confirmations),
+    and a notification that failed for good goes to the subscription's dead-letter queue
+    (``dead_letter``), so a crash can neither lose the DLQ copy nor the count."""
+
+    item_id: int
+    topic_arn: str
+    sub_arn: str
+    counted: bool
+    delivered: bool
+    dead_letter: tuple[ResourceKey, NewMessage] | None = None

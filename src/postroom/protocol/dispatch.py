@@ -113,28 +113,30 @@ def credential_scope(headers: Mapping[bytes, bytes]) -> tuple[str | None, str | 
     return found.group(1), found.group(3)
 
 
+def request_context(req: Request, account_id: str, default_region: str) -> RequestContext:
+    """Who is asking, and where, resolved once per request at the protocol boundary: the
+    region is the SigV4 credential scope's (the endpoint's, on AWS), else the server's
+    default; the account is the server's."""
+    _key, region = credential_scope(req.headers)
+    host = req.headers.get(b"host", b"localhost").decode("latin-1")
+    return RequestContext(account=account_id, region=region or default_region, host=host, sender_id=account_id,
+                          signed=region is not None)
+
+
 class SqsDispatcher:
-    def __init__(self, services: Services, account_id: str, default_region: str = "us-east-1") -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
-        self.account_id = account_id
-        self.default_region = default_region
         model = sqs_model()
         self.operations = {name: model.operation_model(name) for name in model.operation_names}
 
-    def context(self, req: Request) -> RequestContext:
-        _key, region = credential_scope(req.headers)
-        host = req.headers.get(b"host", b"localhost").decode("latin-1")
-        return RequestContext(account=self.account_id, region=region or self.default_region, host=host,
-                              sender_id=self.account_id)
-
-    async def handle(self, req: Request) -> Response:
+    async def handle(self, req: Request, ctx: RequestContext) -> Response:
         request_id = new_uuid()
         target = req.headers.get(b"x-amz-target")
         if target is not None:
-            return await self._json(req, target.decode("latin-1"), request_id)
-        return await self._query(req, request_id)
+            return await self._json(req, ctx, target.decode("latin-1"), request_id)
+        return await self._query(req, ctx, request_id)
 
-    async def _json(self, req: Request, target: str, request_id: str) -> Response:
+    async def _json(self, req: Request, ctx: RequestContext, target: str, request_id: str) -> Response:
         action = target.rpartition(".")[2]
         try:
             handler = HANDLERS.get(action)
@@ -142,7 +144,7 @@ class SqsDispatcher:
             if handler is None or op is None or not target.startswith("AmazonSQS."):
                 raise InvalidAction(f"The action {action} is not valid for this endpoint.")
             params = parse_json_request(op, req.body)
-            result = await handler(self.services, self.context(req), params)
+            result = await handler(self.services, ctx, params)
             body = serialize_json_response(op, result)
             return Response(200, [(b"content-type", JSON_CONTENT_TYPE),
                                   (b"x-amzn-requestid", request_id.encode())], body, action)
@@ -157,7 +159,7 @@ class SqsDispatcher:
                    *json_error_headers(w)]
         return Response(w.status, headers, serialize_json_error(w.json_code, w.message), action)
 
-    async def _query(self, req: Request, request_id: str) -> Response:
+    async def _query(self, req: Request, ctx: RequestContext, request_id: str) -> Response:
         action = ""
         try:
             form = parse_form(req)
@@ -166,7 +168,6 @@ class SqsDispatcher:
             op = self.operations.get(action)
             if handler is None or op is None:
                 raise InvalidAction(f"The action {action or '(none)'} is not valid for this endpoint.")
-            ctx = self.context(req)
             if "QueueUrl" not in form and "QueueUrl" in op.input_shape.members:
                 parts = [p for p in req.path.split("/") if p]
                 if len(parts) == 2:

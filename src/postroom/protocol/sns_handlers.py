@@ -27,7 +27,7 @@ async def create_topic(s: SnsService, ctx: RequestContext, p: Params) -> Result:
 
 
 async def delete_topic(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    await s.delete_topic(p["TopicArn"])
+    await s.delete_topic(ctx, p["TopicArn"])
     return {}
 
 
@@ -40,11 +40,11 @@ async def list_topics(s: SnsService, ctx: RequestContext, p: Params) -> Result:
 
 
 async def get_topic_attributes(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    return {"Attributes": await s.topic_attributes(p["TopicArn"])}
+    return {"Attributes": await s.topic_attributes(ctx, p["TopicArn"])}
 
 
 async def set_topic_attributes(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    await s.set_topic_attribute(p["TopicArn"], p["AttributeName"], p.get("AttributeValue"))
+    await s.set_topic_attribute(ctx, p["TopicArn"], p["AttributeName"], p.get("AttributeValue"))
     return {}
 
 
@@ -55,7 +55,7 @@ async def subscribe(s: SnsService, ctx: RequestContext, p: Params) -> Result:
 
 
 async def confirm_subscription(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    return {"SubscriptionArn": (await s.confirm(p["TopicArn"], p["Token"])).arn}
+    return {"SubscriptionArn": (await s.confirm(ctx, p["TopicArn"], p["Token"])).arn}
 
 
 async def unsubscribe(s: SnsService, ctx: RequestContext, p: Params) -> Result:
@@ -85,11 +85,11 @@ async def list_subscriptions_by_topic(s: SnsService, ctx: RequestContext, p: Par
 
 
 async def get_subscription_attributes(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    return {"Attributes": await s.subscription_attributes(p["SubscriptionArn"])}
+    return {"Attributes": await s.subscription_attributes(ctx, p["SubscriptionArn"])}
 
 
 async def set_subscription_attributes(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    await s.set_subscription_attribute(p["SubscriptionArn"], p["AttributeName"], p.get("AttributeValue"))
+    await s.set_subscription_attribute(ctx, p["SubscriptionArn"], p["AttributeName"], p.get("AttributeValue"))
     return {}
 
 
@@ -120,26 +120,26 @@ async def publish_batch(s: SnsService, ctx: RequestContext, p: Params) -> Result
 
 
 async def tag_resource(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    await s.tag(p["ResourceArn"], {t["Key"]: t["Value"] for t in p.get("Tags") or []})
+    await s.tag(ctx, p["ResourceArn"], {t["Key"]: t["Value"] for t in p.get("Tags") or []})
     return {}
 
 
 async def untag_resource(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    await s.untag(p["ResourceArn"], p.get("TagKeys") or [])
+    await s.untag(ctx, p["ResourceArn"], p.get("TagKeys") or [])
     return {}
 
 
 async def list_tags_for_resource(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    return {"Tags": [{"Key": k, "Value": v} for k, v in (await s.tags(p["ResourceArn"])).items()]}
+    return {"Tags": [{"Key": k, "Value": v} for k, v in (await s.tags(ctx, p["ResourceArn"])).items()]}
 
 
 async def add_permission(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    await s.add_permission(p["TopicArn"], p["Label"], p.get("AWSAccountId") or [], p.get("ActionName") or [])
+    await s.add_permission(ctx, p["TopicArn"], p["Label"], p.get("AWSAccountId") or [], p.get("ActionName") or [])
     return {}
 
 
 async def remove_permission(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    await s.remove_permission(p["TopicArn"], p["Label"])
+    await s.remove_permission(ctx, p["TopicArn"], p["Label"])
     return {}
 
 

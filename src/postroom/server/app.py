@@ -21,7 +21,14 @@ from urllib.parse import parse_qs
 
 from postroom.errors import PostroomError
 from postroom.protocol.dispatch import HANDLERS as SQS_HANDLERS
-from postroom.protocol.dispatch import Request, Response, SqsDispatcher, credential_service, parse_form
+from postroom.protocol.dispatch import (
+    Request,
+    Response,
+    SqsDispatcher,
+    credential_service,
+    parse_form,
+    request_context,
+)
 from postroom.protocol.handler_support import Services
 from postroom.protocol.sns_dispatch import SNS_VERSION, STS_VERSION, SnsDispatcher
 from postroom.protocol.sns_handlers import SNS_HANDLERS
@@ -87,12 +94,12 @@ class PostroomApp:
         if not is_postgres(self.config.store_url):
             self._lock = DataDirLock(self.config.data_dir)
         self.store = await open_store(self.config.store_url, self.config.data_dir, self.config.durability)
-        self.store.set_wakeup(self.waiters.notify)
+        self.store.set_wakeup(self.waiters.wake)
         settings = ServiceSettings(aws_timing=self.config.aws_timing)
         args = (self.store, self.clock, settings, self.waiters)
         self.move_tasks = MoveTaskService(*args)
         services = Services(QueueService(*args), MessageService(*args), self.move_tasks)
-        self.dispatcher = SqsDispatcher(services, self.config.account_id, self.config.region)
+        self.dispatcher = SqsDispatcher(services)
         if is_postgres(self.config.store_url):
             # Every node signs with one key and serves one certificate: the first node to
             # start stores them, the others read them.
@@ -100,10 +107,9 @@ class PostroomApp:
                 "sns-signing-key", lambda: Signer.generate().to_pem()))
         else:
             self.signer = Signer.load_or_create(self.config.data_dir)
-        self.sns_service = SnsService(self.store, self.clock, settings, self.waiters,  # type: ignore[arg-type]
-                                      self.signer.sign, CERT_PATH)
+        self.sns_service = SnsService(self.store, self.clock, settings, self.waiters, self.signer.sign, CERT_PATH)
         self.sns = SnsDispatcher(self.sns_service)
-        self.http_delivery = HttpDeliverer(self.store, self.clock)  # type: ignore[arg-type]
+        self.http_delivery = HttpDeliverer(self.store, self.clock)
         self._background = [asyncio.create_task(self.move_tasks.run_forever()),
                             asyncio.create_task(self.http_delivery.run_forever()),
                             asyncio.create_task(self._expire_forever())]
@@ -202,19 +208,20 @@ class PostroomApp:
         SigV4 credential scope decides, and unsigned links SNS hands out (UnsubscribeURL,
         SubscribeURL) are recognised by their action."""
         assert self.dispatcher is not None and self.sns is not None
+        ctx = request_context(request, self.config.account_id, self.config.region)
         if b"x-amz-target" not in request.headers:
             try:
                 form = parse_form(request)
             except PostroomError:
-                return await self.dispatcher.handle(request)
+                return await self.dispatcher.handle(request, ctx)
             version = form.get("Version")
             service = credential_service(request.headers)
             action = form.get("Action", "")
             sns_only = action in SNS_HANDLERS and action not in SQS_HANDLERS
             if version in (SNS_VERSION, STS_VERSION) or (version is None and (service in ("sns", "sts")
                                                                                or sns_only)):
-                return await self.sns.handle(request, self.dispatcher.context(request), form)
-        return await self.dispatcher.handle(request)
+                return await self.sns.handle(request, ctx, form)
+        return await self.dispatcher.handle(request, ctx)
 
     async def _accounting(self) -> Response:
         """Every message that reached no one is counted: per topic, published and

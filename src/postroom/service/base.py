@@ -6,7 +6,7 @@ from __future__ import annotations
 from postroom.clock import Clock
 from postroom.core.model import Queue
 from postroom.errors import QueueDoesNotExist
-from postroom.service.context import RequestContext, ServiceSettings, parse_queue_url
+from postroom.service.context import RequestContext, ServiceSettings
 from postroom.service.waiters import Waiters
 from postroom.store.base import Store
 
@@ -18,9 +18,9 @@ class ServiceBase:
         self.settings = settings
         self.waiters = waiters
 
-    async def resolve(self, ctx: RequestContext, queue_url: str) -> Queue:
-        account, name = parse_queue_url(queue_url)
-        queue = await self.store.get_queue(account, name)
+    async def resolve(self, ctx: RequestContext, queue_url: str, *, fresh: bool = False) -> Queue:
+        """The queue a QueueUrl names, in the request's account scope and region."""
+        queue = await self.store.get_queue(ctx.queue_key(queue_url), fresh=fresh)
         if queue is None:
             raise QueueDoesNotExist("The specified queue does not exist.")
         return queue

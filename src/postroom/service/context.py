@@ -6,25 +6,47 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from postroom.errors import InvalidAddress, QueueDoesNotExist
+from postroom.core.model import ResourceKey
+from postroom.errors import InvalidAddress, InvalidParameter, QueueDoesNotExist
 from postroom.ids import new_uuid
 
 
 @dataclass(frozen=True)
 class RequestContext:
-    """``account`` and ``region`` come from the request's SigV4 credential scope and the
-    server's configuration; ``host`` is the Host header, used to build queue URLs
-    (AWS: ``https://sqs.<region>.amazonaws.com/<account>/<name>``; postroom:
-    ``http://<Host>/<account>/<name>``)."""
+    """Resolved once, at the protocol boundary: ``account`` and ``region`` come from the
+    request's SigV4 credential scope and the server's configuration; ``host`` is the Host
+    header, used to build queue URLs (AWS: ``https://sqs.<region>.amazonaws.com/<account>/
+    <name>``; postroom: ``http://<Host>/<account>/<name>``, the region being the
+    request's, as the endpoint's is on AWS)."""
 
     account: str
     region: str
     host: str
     scheme: str = "http"
     sender_id: str = ""
+    signed: bool = True
+    """Whether ``region`` came from the request's signature. SNS's own links
+    (SubscribeURL, UnsubscribeURL) arrive unsigned; their ARN says the region."""
 
     def queue_url(self, account: str, name: str) -> str:
         return f"{self.scheme}://{self.host}/{account}/{name}"
+
+    def queue_key(self, queue_url: str) -> ResourceKey:
+        """The queue a QueueUrl names, in the request's region (regions are isolated)."""
+        account, name = parse_queue_url(queue_url)
+        return ResourceKey(account, self.region, name)
+
+    def key(self, name: str) -> ResourceKey:
+        """A resource of the caller's own account, in the request's region."""
+        return ResourceKey(self.account, self.region, name)
+
+    def topic_key(self, arn: str | None, what: str = "TopicArn") -> ResourceKey:
+        """The topic an ARN names. SNS answers "Invalid parameter: TopicArn" for an ARN
+        of another region than the endpoint's, as for a malformed one."""
+        key = parse_topic_arn(arn, what)
+        if self.signed and key.region != self.region:
+            raise InvalidParameter(f"Invalid parameter: {what}")
+        return key
 
 
 @dataclass(frozen=True)
@@ -34,6 +56,14 @@ class ServiceSettings:
 
     aws_timing: bool = False
     new_id: Callable[[], str] = field(default=new_uuid)
+
+
+def parse_topic_arn(arn: str | None, what: str = "TopicArn") -> ResourceKey:
+    """``arn:aws:sns:<region>:<account>:<name>``; anything else is "Invalid parameter: TopicArn"."""
+    parts = (arn or "").split(":")
+    if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sns" or not parts[5]:
+        raise InvalidParameter(f"Invalid parameter: {what}")
+    return ResourceKey(parts[4], parts[3], parts[5])
 
 
 def parse_queue_url(url: str) -> tuple[str, str]:

@@ -14,15 +14,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, Protocol
+from collections.abc import Sequence
+from typing import Protocol
 
 import httpx
 
 from postroom.clock import Clock
+from postroom.core.arns import parse_queue_arn
 from postroom.core.digest import md5_of_body
-from postroom.core.model import NewMessage
+from postroom.core.model import NewMessage, ResourceKey
 from postroom.core.sns_delivery_policy import http_delivery_policy
-from postroom.core.sns_model import OutboxItem, Subscription, Topic
+from postroom.core.sns_model import OutboxItem, OutboxOutcome, Subscription
+from postroom.errors import PostroomError
+from postroom.service.context import parse_topic_arn
+from postroom.store.base import OutboxStore, QueueStore, SubscriptionStore, TopicStore
 
 log = logging.getLogger(__name__)
 
@@ -31,24 +36,12 @@ BATCH = 50
 TICK_SECONDS = 0.2
 
 
-class OutboxStore(Protocol):
-    async def claim_outbox(self, now_ms: int, limit: int, lease_ms: int) -> list[OutboxItem]: ...
-    async def outbox_done(self, item_id: int) -> None: ...
-    async def outbox_retry(self, item_id: int, next_attempt_ms: int) -> None: ...
-    async def record_delivery(self, topic_arn: str, sub_arn: str, delivered: int, failed: int) -> None: ...
-    async def get_subscription(self, sub_arn: str) -> Subscription | None: ...
-    async def get_topic(self, account: str, name: str) -> Topic | None: ...
-    async def get_queue(self, account: str, name: str) -> Any: ...
-    async def send(self, queue: Any, messages: Any, now_ms: int, dedup_window_ms: int) -> Any: ...
-
-
-def _topic_key(topic_arn: str) -> tuple[str, str]:
-    parts = topic_arn.split(":")
-    return parts[4], parts[5]
+class DelivererStore(OutboxStore, SubscriptionStore, TopicStore, QueueStore, Protocol):
+    """What the HTTP deliverer needs of the store."""
 
 
 class HttpDeliverer:
-    def __init__(self, store: OutboxStore, clock: Clock, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, store: DelivererStore, clock: Clock, client: httpx.AsyncClient | None = None) -> None:
         self.store = store
         self.clock = clock
         self.client = client or httpx.AsyncClient(timeout=15.0)
@@ -71,47 +64,53 @@ class HttpDeliverer:
 
     async def _deliver(self, item: OutboxItem) -> None:
         topic_arn = item.sub_arn.rsplit(":", 1)[0]
-        kind = item.headers.get("x-amz-sns-message-type", "Notification")
+        notification = item.headers.get("x-amz-sns-message-type", "Notification") == "Notification"
         try:
             response = await self.client.post(item.endpoint, content=item.body.encode(), headers=item.headers)
             ok = 200 <= response.status_code < 300
         except httpx.HTTPError as exc:
             log.info("delivery to %s failed: %s", item.endpoint, exc)
             ok = False
+        now = self.clock.now_ms()
         if ok:
-            await self.store.outbox_done(item.item_id)
-            if kind == "Notification":
-                await self.store.record_delivery(topic_arn, item.sub_arn, 1, 0)
+            await self.store.finish_outbox(OutboxOutcome(item.item_id, topic_arn, item.sub_arn, notification, True),
+                                           now)
             return
         sub = await self.store.get_subscription(item.sub_arn)
-        topic = await self.store.get_topic(*_topic_key(topic_arn)) if sub else None
-        delays = http_delivery_policy(topic.attributes if topic else {}, sub.attributes).delays() if sub else []
-        if item.attempts < len(delays) and sub is not None:
-            await self.store.outbox_retry(item.item_id, self.clock.now_ms() + int(delays[item.attempts] * 1000))
+        delays: Sequence[float] = []
+        if sub is not None:
+            try:
+                topic = await self.store.get_topic(parse_topic_arn(topic_arn))
+            except PostroomError:
+                topic = None
+            delays = http_delivery_policy(topic.attributes if topic else {}, sub.attributes).delays()
+        if item.attempts < len(delays):
+            await self.store.outbox_retry(item.item_id, now + int(delays[item.attempts] * 1000))
             return
-        await self.store.outbox_done(item.item_id)
-        if kind == "Notification":
-            await self._dead_letter(item, sub)
-            await self.store.record_delivery(topic_arn, item.sub_arn, 0, 1)
+        dead_letter = await self._dead_letter(item, sub) if notification else None
+        await self.store.finish_outbox(
+            OutboxOutcome(item.item_id, topic_arn, item.sub_arn, notification, False, dead_letter), now)
 
-    async def _dead_letter(self, item: OutboxItem, sub: Subscription | None) -> None:
+    async def _dead_letter(self, item: OutboxItem, sub: Subscription | None) -> tuple[ResourceKey, NewMessage] | None:
+        """AWS: a message that exhausts the delivery policy goes to the subscription's
+        dead-letter queue (its RedrivePolicy), if it has one."""
         text = sub.attributes.get("RedrivePolicy") if sub else None
         if not text:
-            return
+            return None
         try:
-            parts = json.loads(text)["deadLetterTargetArn"].split(":")
-            queue = await self.store.get_queue(parts[4], parts[5])
-        except (ValueError, KeyError, IndexError, TypeError):
-            return
+            key = parse_queue_arn(json.loads(text)["deadLetterTargetArn"]).key
+        except (ValueError, KeyError, TypeError, PostroomError):
+            return None
+        queue = await self.store.get_queue(key)
         if queue is None:
-            return
+            return None
         fifo = queue.fifo
         message = NewMessage(
             message_id=item.headers.get("x-amz-sns-message-id", str(item.item_id)), body=item.body,
             md5_of_body=md5_of_body(item.body), attributes={}, md5_of_attributes=None, system_attributes={},
             md5_of_system_attributes=None, sender_id=queue.account, group_id="sns-dlq" if fifo else None,
             dedup_id=f"{item.sub_arn}:{item.item_id}" if fifo else None)
-        await self.store.send(queue, [message], self.clock.now_ms(), 300_000)
+        return key, message
 
     async def close(self) -> None:
         await self.client.aclose()

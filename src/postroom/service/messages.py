@@ -11,6 +11,7 @@ from typing import Any
 
 from postroom.core import queue_attributes as qa
 from postroom.core.arns import parse_queue_arn
+from postroom.core.delivery_rules import retention_ms
 from postroom.core.digest import md5_of_body, md5_of_message_attributes
 from postroom.core.message_attributes import message_size, parse_message_attributes, parse_system_attributes
 from postroom.core.model import MessageAttributes, NewMessage, Queue, SendResult, StoredMessage
@@ -26,6 +27,7 @@ from postroom.errors import (
     InvalidParameterValue,
     MissingParameter,
     PostroomError,
+    QueueDoesNotExist,
 )
 from postroom.service.base import ServiceBase
 from postroom.service.context import RequestContext
@@ -130,10 +132,23 @@ class MessageService(ServiceBase):
         self.waiters.notify(queue.queue_id)
         return results
 
+    async def _resolve_again(self, ctx: RequestContext, queue_url: str, stale: Queue) -> Queue:
+        """The store found ``stale`` gone: a node's cached queue was deleted elsewhere. If a
+        queue of that name exists now, the request is for it; else QueueDoesNotExist."""
+        queue = await self.resolve(ctx, queue_url, fresh=True)
+        if queue.queue_id == stale.queue_id:
+            raise QueueDoesNotExist("The specified queue does not exist.")
+        return queue
+
     async def send(self, ctx: RequestContext, queue_url: str, m: OutgoingMessage) -> Sent:
         queue = await self.resolve(ctx, queue_url)
         new = self._prepare(ctx, queue, m)
-        (result,) = await self._store_send(queue, [new])
+        try:
+            (result,) = await self._store_send(queue, [new])
+        except QueueDoesNotExist:
+            queue = await self._resolve_again(ctx, queue_url, queue)
+            new = self._prepare(ctx, queue, m)
+            (result,) = await self._store_send(queue, [new])
         return Sent(result.message_id, new.md5_of_body, new.md5_of_attributes, new.md5_of_system_attributes,
                     result.sequence_number)
 
@@ -149,6 +164,14 @@ class MessageService(ServiceBase):
         if total > MAX_BATCH_BYTES:
             raise BatchRequestTooLong(
                 f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes.")
+        try:
+            return await self._send_batch_to(ctx, queue, entries, parsed)
+        except QueueDoesNotExist:
+            queue = await self._resolve_again(ctx, queue_url, queue)
+            return await self._send_batch_to(ctx, queue, entries, parsed)
+
+    async def _send_batch_to(self, ctx: RequestContext, queue: Queue, entries: Sequence[tuple[str, OutgoingMessage]],
+                             parsed: Sequence[ParsedAttributes]) -> list[tuple[str, Sent | Exception]]:
         prepared: list[NewMessage | PostroomError] = []
         for (_entry_id, m), pa in zip(entries, parsed, strict=True):
             try:
@@ -184,27 +207,28 @@ class MessageService(ServiceBase):
         deadline = loop.time() + wait
         while True:
             queue = await self.resolve(ctx, queue_url)
-            outcome = await self.store.receive(queue, self._request(queue, opts))
-            if outcome.messages:
-                return outcome.messages
-            remaining = deadline - loop.time()
-            if remaining <= 0 or self.waiters.closed:
-                return []
-            if outcome.next_visible_ms is not None:
-                until_visible = (outcome.next_visible_ms - self.clock.now_ms()) / 1000
-                remaining = min(remaining, max(until_visible, 0.001))
-            await self.waiters.wait(queue.queue_id, remaining)
+            with self.waiters.watch(queue.queue_id) as watch:
+                outcome = await self.store.receive(queue, self._request(queue, opts))
+                if outcome.messages:
+                    return outcome.messages
+                remaining = deadline - loop.time()
+                if remaining <= 0 or self.waiters.closed:
+                    return []
+                if outcome.next_visible_ms is not None:
+                    until_visible = (outcome.next_visible_ms - self.clock.now_ms()) / 1000
+                    remaining = min(remaining, max(until_visible, 0.001))
+                await watch.wait(remaining)
 
     def _request(self, queue: Queue, opts: ReceiveOptions) -> ReceiveRequest:
         visibility = opts.visibility_timeout
         if visibility is None:
             visibility = int(queue.attributes.get("VisibilityTimeout", "30"))
         policy = qa.redrive_policy(queue.attributes)
-        dlq_name = parse_queue_arn(policy.dead_letter_target_arn).name if policy else None
+        dlq = parse_queue_arn(policy.dead_letter_target_arn).key if policy is not None else None
         return ReceiveRequest(
             max_messages=opts.max_messages, visibility_ms=visibility * 1000, now_ms=self.clock.now_ms(),
-            retention_ms=int(queue.attributes.get("MessageRetentionPeriod", "345600")) * 1000,
-            max_receive_count=policy.max_receive_count if policy else None, dlq_name=dlq_name,
+            retention_ms=retention_ms(queue.attributes),
+            max_receive_count=policy.max_receive_count if policy else None, dlq=dlq,
             attempt_id=opts.attempt_id if queue.fifo else None,
         )
 

@@ -30,14 +30,14 @@ class MoveTaskService(ServiceBase):
     async def start(self, ctx: RequestContext, source_arn: str, destination_arn: str | None,
                     max_per_second: int | None) -> str:
         src = parse_queue_arn(source_arn, "SourceArn")
-        source = await self.store.get_queue(src.account, src.name)
+        source = await self.store.get_queue(src.key)
         if source is None:
             raise ResourceNotFound("The resource that you specified for the SourceArn parameter doesn't exist.")
-        if not await self.store.dead_letter_sources(src.account, source.arn):
+        if not await self.store.dead_letter_sources(source):
             raise InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.")
         if destination_arn is not None:
             dst = parse_queue_arn(destination_arn, "DestinationArn")
-            dest = await self.store.get_queue(dst.account, dst.name)
+            dest = await self.store.get_queue(dst.key)
             if dest is None:
                 raise ResourceNotFound(
                     "The resource that you specified for the DestinationArn parameter doesn't exist.")
@@ -47,12 +47,12 @@ class MoveTaskService(ServiceBase):
         handle = base64.b64encode(json.dumps(
             {"taskId": self.settings.new_id(), "sourceArn": source.arn}, separators=(",", ":")).encode()).decode()
         task = MoveTask(handle, source.arn, destination_arn, max_per_second, "RUNNING", now)
-        await self.store.start_move_task(task)
+        await self.store.start_move_task(source, task)
         return handle
 
     async def list(self, ctx: RequestContext, source_arn: str, max_results: int | None) -> list[MoveTask]:
         src = parse_queue_arn(source_arn, "SourceArn")
-        if await self.store.get_queue(src.account, src.name) is None:
+        if await self.store.get_queue(src.key) is None:
             raise ResourceNotFound("The resource that you specified for the SourceArn parameter doesn't exist.")
         limit = 1 if max_results is None else max_results
         validate_int_range("MaxResults", limit, 1, 10)
@@ -82,8 +82,7 @@ class MoveTaskService(ServiceBase):
             moved += after.moved - before
             if after.moved != before:
                 if after.destination_arn:
-                    dst = parse_queue_arn(after.destination_arn)
-                    dest = await self.store.get_queue(dst.account, dst.name)
+                    dest = await self.store.get_queue(parse_queue_arn(after.destination_arn).key)
                     if dest is not None:
                         self.waiters.notify(dest.queue_id)
                 else:

@@ -11,17 +11,18 @@ passed on to standard queues").
 
 from __future__ import annotations
 
+import base64
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from postroom.core.arns import parse_queue_arn
 from postroom.core.digest import md5_of_body, md5_of_message_attributes
 from postroom.core.filter_policy import FilterPolicy, matches_attributes, matches_body, parse_filter_policy
-from postroom.core.model import MessageAttributes, MessageAttributeValue, NewMessage
+from postroom.core.model import MessageAttributes, MessageAttributeValue, NewMessage, ResourceKey
 from postroom.core.sns_envelope import notification, to_json
-from postroom.core.sns_model import HttpDelivery, PublishPlan, QueueDelivery, Subscription, Topic
+from postroom.core.sns_model import SEQUENCE_SLOT, HttpDelivery, PublishPlan, QueueDelivery, Subscription, Topic
 from postroom.core.sns_validate import choose_message_for_protocol
 
 Sign = Callable[[dict[str, Any]], dict[str, Any]]
@@ -93,13 +94,15 @@ def _sqs_attributes(attrs: SnsAttributes) -> MessageAttributes:
 
 
 def _envelope_attributes(attrs: SnsAttributes) -> dict[str, tuple[str, str]]:
-    import base64
-
     return {k: (t, base64.b64encode(v).decode() if isinstance(v, bytes) else v) for k, (t, v) in attrs.items()}
 
 
-def plan_publish(topic: Topic, subs: list[Subscription], out: Outgoing, seq: str | None, endpoints: Endpoints,
+def plan_publish(topic: Topic, subs: Sequence[Subscription], out: Outgoing, endpoints: Endpoints,
                  sign: Sign, new_id: Callable[[], str], sender: str) -> PublishPlan:
+    """The deliveries of one published message, decided before any transaction. A FIFO
+    topic's envelopes carry :data:`SEQUENCE_SLOT` where the store writes the sequence
+    number it assigns (they are unsigned, so nothing is invalidated by that)."""
+    seq = SEQUENCE_SLOT if topic.fifo else None
     plan = PublishPlan(message_id=out.message_id, dedup_id=out.dedup_id)
     envelopes: dict[str, dict[str, Any]] = {}
 
@@ -135,8 +138,7 @@ def plan_publish(topic: Topic, subs: list[Subscription], out: Outgoing, seq: str
                 md5_of_system_attributes=None, sender_id=sender,
                 group_id=out.group_id if fifo_queue else None,
                 dedup_id=(out.dedup_id or out.message_id) if fifo_queue else None)
-            plan.queue_deliveries.append(QueueDelivery(sub.arn, arn.account, arn.name, message,
-                                                       _dlq(sub.attributes)))
+            plan.queue_deliveries.append(QueueDelivery(sub.arn, arn.key, message, _dlq(sub.attributes)))
         else:
             body = choose_message_for_protocol(out.message, out.structure, sub.protocol) if raw else envelope(sub)
             plan.http_deliveries.append(HttpDelivery(sub.arn, sub.endpoint, body, {
@@ -152,12 +154,12 @@ def _signed(sign: Sign, envelope: dict[str, Any]) -> dict[str, Any]:
     return sign(envelope) if "Signature" in envelope else envelope
 
 
-def _dlq(attrs: Mapping[str, str]) -> tuple[str, str] | None:
+def _dlq(attrs: Mapping[str, str]) -> ResourceKey | None:
+    """The subscription's dead-letter queue (its RedrivePolicy), if it has one."""
     text = attrs.get("RedrivePolicy")
     if not text:
         return None
     try:
-        arn = parse_queue_arn(json.loads(text)["deadLetterTargetArn"])
+        return parse_queue_arn(json.loads(text)["deadLetterTargetArn"]).key
     except (ValueError, KeyError, TypeError):
         return None
-    return arn.account, arn.name

@@ -1,14 +1,23 @@
 """The store interface: every piece of state that decides correctness lives here.
 
+``Store`` is made of typed sub-protocols, one per kind of state (queues, messages, move
+tasks, topics, subscriptions, publishing, the HTTP outbox, shared settings); each
+service asks for the parts it uses, and the application's wiring is checked by mypy
+against the whole. Both engines (SQLite and PostgreSQL) implement every method with the
+same async shape.
+
 Each method is one atomic step: it either happens completely or not at all, and once
 its awaitable returns the effect is durable (committed, and flushed to disk unless the
-store was opened with relaxed durability). The service layer decides *what* to do
-(validation, defaults, AWS's rules); the store executes it atomically, so that several
-server processes sharing one database (PostgreSQL, issue #3) make the same decisions a
-single process makes on SQLite.
+store was opened with relaxed durability). The service layer and ``postroom.core``
+decide *what* to do (validation, defaults, AWS's rules); the store executes it
+atomically, so that several server processes sharing one database (PostgreSQL) make the
+same decisions a single process makes on SQLite. A change to a queue, topic or
+subscription is a pure function of the current row, applied inside the transaction that
+writes it: concurrent changes never overwrite one another.
 
-Times are milliseconds since the epoch and are always passed in by the caller, so a
-test clock drives them.
+Resources are identified by :class:`~postroom.core.model.ResourceKey` (account, region,
+name) everywhere. Times are milliseconds since the epoch and are always passed in by the
+caller, so a test clock drives them.
 """
 
 from __future__ import annotations
@@ -22,8 +31,23 @@ from postroom.core.model import (
     NewMessage,
     Queue,
     QueueCounts,
+    QueueMutation,
     ReceiveOutcome,
+    ResourceKey,
     SendResult,
+)
+from postroom.core.sns_model import (
+    OutboxItem,
+    OutboxOutcome,
+    PublishResult,
+    PublishWriteSet,
+    Subscription,
+    SubscriptionCounts,
+    SubscriptionMutation,
+    SubscriptionSet,
+    Topic,
+    TopicCounts,
+    TopicMutation,
 )
 
 
@@ -34,8 +58,8 @@ class ReceiveRequest:
     ``visibility_ms`` is how long received messages stay invisible. ``retention_ms`` is
     the queue's MessageRetentionPeriod: older messages are never handed out.
     ``max_receive_count``/``dlq`` come from the queue's RedrivePolicy: a message that
-    has already been received ``max_receive_count`` times is moved to ``dlq`` (by queue
-    name, same account) instead of being handed out again.
+    has already been received ``max_receive_count`` times is moved to ``dlq`` instead of
+    being handed out again (``postroom.core.delivery_rules.fate``).
     ``attempt_id`` is FIFO's ReceiveRequestAttemptId: a retry with the same id within
     five minutes returns the same messages, if they are still in flight.
     """
@@ -45,7 +69,7 @@ class ReceiveRequest:
     now_ms: int
     retention_ms: int
     max_receive_count: int | None = None
-    dlq_name: str | None = None
+    dlq: ResourceKey | None = None
     attempt_id: str | None = None
 
 
@@ -56,70 +80,70 @@ class VisibilityChange:
     visibility_ms: int
 
 
-class Store(Protocol):
-    """Durable state of queues and messages. See the module docstring for the promise
-    every method keeps."""
-
-    # ---- queues -------------------------------------------------------------
-    async def create_queue(
-        self, account: str, region: str, name: str, attributes: dict[str, str], tags: dict[str, str],
-        now_ms: int, reuse_after_ms: int | None,
-    ) -> tuple[Queue, bool]:
-        """Create the queue, or return the existing one of that name and ``False``.
+class QueueStore(Protocol):
+    async def create_queue(self, key: ResourceKey, attributes: dict[str, str], tags: dict[str, str], now_ms: int,
+                           reuse_after_ms: int | None) -> tuple[Queue, bool]:
+        """Create the queue, or return the existing one of that key and ``False``.
         ``reuse_after_ms`` (AWS timing rules on): raise QueueDeletedRecently if a queue of
-        that name was deleted less than that long ago."""
+        that key was deleted less than that long ago. Queue ids are never reused."""
         ...
 
-    async def get_queue(self, account: str, name: str) -> Queue | None: ...
+    async def get_queue(self, key: ResourceKey, *, fresh: bool = False) -> Queue | None:
+        """The queue, possibly from a cache that notices keep coherent; ``fresh`` reads
+        the database (after a write found a cached queue gone)."""
+        ...
 
-    async def list_queues(self, account: str, prefix: str, after: str | None, limit: int) -> list[Queue]:
+    async def list_queues(self, account: str, region: str, prefix: str, after: str | None,
+                          limit: int) -> list[Queue]:
         """Queues whose name starts with ``prefix``, ordered by name, strictly after ``after``."""
         ...
 
-    async def delete_queue(self, account: str, name: str, now_ms: int) -> bool:
-        """Delete the queue and all its messages; ``False`` if it did not exist."""
+    async def delete_queue(self, key: ResourceKey, now_ms: int) -> bool:
+        """Delete the queue and all its messages; ``False`` if it did not exist. A send
+        that had resolved the queue before fails with QueueDoesNotExist afterwards."""
         ...
 
-    async def update_queue(
-        self, account: str, name: str, attributes: dict[str, str] | None, tags: dict[str, str] | None,
-        now_ms: int,
-    ) -> Queue:
-        """Replace the queue's attributes and/or tags (None leaves that part alone).
-        Raises QueueDoesNotExist."""
+    async def update_queue(self, key: ResourceKey, change: QueueMutation, now_ms: int) -> Queue:
+        """Apply ``change`` to the queue as currently stored, inside the transaction that
+        writes the result; returns the queue after it. Raises QueueDoesNotExist, or
+        whatever ``change`` raises (then nothing changes)."""
         ...
 
-    async def dead_letter_sources(self, account: str, dlq_arn: str) -> list[Queue]: ...
+    async def dead_letter_sources(self, dlq: Queue) -> list[Queue]:
+        """Queues of the DLQ's account and region whose RedrivePolicy targets it, by name."""
+        ...
 
-    # ---- messages -----------------------------------------------------------
-    async def send(
-        self, queue: Queue, messages: Sequence[NewMessage], now_ms: int, dedup_window_ms: int,
-    ) -> list[SendResult]:
-        """Enqueue ``messages`` in order. On a FIFO queue each gets the next sequence
-        number, and a message whose (scope, dedup id) was seen within the window is not
-        enqueued: its result carries the original's MessageId and SequenceNumber."""
+
+class MessageStore(Protocol):
+    async def send(self, queue: Queue, messages: Sequence[NewMessage], now_ms: int,
+                   dedup_window_ms: int) -> list[SendResult]:
+        """Enqueue ``messages`` in order, all or none; QueueDoesNotExist if the queue was
+        deleted. On a FIFO queue each gets the next sequence number, and a message whose
+        (scope, dedup id) was seen within the window is not enqueued: its result carries
+        the original's MessageId and SequenceNumber."""
         ...
 
     async def receive(self, queue: Queue, request: ReceiveRequest) -> ReceiveOutcome:
         """Hand out up to ``max_messages`` visible messages and make them invisible for
         ``visibility_ms``, each with a fresh receipt handle. On a FIFO queue, no message
         of a group that has a message in flight is handed out, and a group's messages are
-        handed out in sequence order."""
+        handed out in sequence order. A message claimed is either handed out, moved to the
+        DLQ or expired — never left claimed and undelivered by a retried step."""
         ...
 
-    async def delete(
-        self, queue: Queue, receipt_handles: Sequence[tuple[str, str]], now_ms: int,
-    ) -> list[Exception | None]:
+    async def delete(self, queue: Queue, receipt_handles: Sequence[tuple[str, str]],
+                     now_ms: int) -> list[Exception | None]:
         """Delete by (entry id, receipt handle). A malformed handle, or one for another
         queue, fails that entry with ReceiptHandleIsInvalid; a stale handle of a message
         that still exists deletes nothing on a standard queue (AWS: "the request succeeds,
         but the message might not be deleted") and fails on a FIFO queue."""
         ...
 
-    async def change_visibility(
-        self, queue: Queue, changes: Sequence[VisibilityChange], now_ms: int,
-    ) -> list[Exception | None]:
-        """Set each in-flight message's visibility to now + ``visibility_ms``. A message that
-        is not in flight fails with MessageNotInflight."""
+    async def change_visibility(self, queue: Queue, changes: Sequence[VisibilityChange],
+                                now_ms: int) -> list[Exception | None]:
+        """Set each in-flight message's visibility to now + ``visibility_ms``, matching the
+        receipt handle's receive in the same statement: a stale handle never changes the
+        timeout of the message's next receiver. Not in flight: MessageNotInflight."""
         ...
 
     async def purge(self, queue: Queue, now_ms: int, min_interval_ms: int | None) -> None:
@@ -127,15 +151,18 @@ class Store(Protocol):
         PurgeQueueInProgress if the last purge was less than that long ago."""
         ...
 
-    async def counts(self, queue: Queue, now_ms: int) -> QueueCounts: ...
+    async def counts(self, queue: Queue, now_ms: int) -> QueueCounts:
+        """Visible, in-flight and delayed messages; a read that does not wait for writers."""
+        ...
 
     async def expire(self, now_ms: int) -> int:
         """Delete messages older than their queue's retention period, and dedup entries
         past their window. Returns the number of messages deleted."""
         ...
 
-    # ---- message move tasks ---------------------------------------------------
-    async def start_move_task(self, task: MoveTask) -> MoveTask:
+
+class MoveTaskStore(Protocol):
+    async def start_move_task(self, source: Queue, task: MoveTask) -> MoveTask:
         """Record a new move task. Raises UnsupportedOperation if the source already has
         a running task."""
         ...
@@ -157,15 +184,103 @@ class Store(Protocol):
         COMPLETED when the source is drained of what was there at the start."""
         ...
 
+
+class TopicStore(Protocol):
+    async def create_topic(self, key: ResourceKey, attributes: dict[str, str], tags: dict[str, str],
+                           now_ms: int) -> tuple[Topic, bool]:
+        """Create the topic, or return the existing one of that key and ``False``."""
+        ...
+
+    async def get_topic(self, key: ResourceKey) -> Topic | None: ...
+
+    async def list_topics(self, account: str, region: str) -> list[Topic]:
+        """The account's topics in the region, by name."""
+        ...
+
+    async def update_topic(self, key: ResourceKey, change: TopicMutation) -> Topic:
+        """Apply ``change`` to the topic as stored, in the transaction that writes it.
+        Raises NotFound, or whatever ``change`` raises (then nothing changes)."""
+        ...
+
+    async def delete_topic(self, key: ResourceKey) -> None:
+        """Delete the topic with its subscriptions; nothing if it does not exist."""
+        ...
+
+
+class SubscriptionStore(Protocol):
+    async def subscribe(self, topic: Topic, sub: Subscription, now_ms: int) -> Subscription:
+        """Add ``sub`` to the topic, or return the existing subscription of the same
+        (protocol, endpoint). NotFound if the topic is gone."""
+        ...
+
+    async def get_subscription(self, sub_arn: str) -> Subscription | None: ...
+
+    async def subscriptions_of(self, topic: Topic, *, fresh: bool = False) -> SubscriptionSet:
+        """The topic's subscriptions and their version, possibly cached; ``fresh`` reads
+        the database (a publish found the cached version stale)."""
+        ...
+
+    async def list_subscriptions(self, account: str, region: str) -> list[Subscription]: ...
+
+    async def update_subscription(self, sub_arn: str, change: SubscriptionMutation) -> Subscription:
+        """Apply ``change`` to the subscription as stored, in the transaction that writes it.
+        Raises NotFound."""
+        ...
+
+    async def confirm_subscription(self, topic: Topic, token: str) -> Subscription | None:
+        """Confirm the topic's subscription holding ``token``; ``None`` if none does."""
+        ...
+
+    async def unsubscribe(self, sub_arn: str) -> bool:
+        """Delete the subscription; ``False`` if it did not exist."""
+        ...
+
+
+class PublishStore(Protocol):
+    async def publish(self, write_set: PublishWriteSet, now_ms: int, window_ms: int) -> list[PublishResult]:
+        """Apply every entry of the write set in one transaction, or nothing: per entry
+        the FIFO deduplication check and sequence number, the queue deliveries (a queue
+        that is gone counts a failed delivery and uses the subscription's DLQ), the HTTP
+        outbox rows and the accounting. Raises StaleSubscriptions, changing nothing, when
+        the topic's subscription set is no longer the one the write set was built from,
+        and NotFound when the topic is gone."""
+        ...
+
+    async def sns_counts(self) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]: ...
+
+
+class OutboxStore(Protocol):
+    async def enqueue_http(self, sub_arn: str, endpoint: str, body: str, headers: dict[str, str],
+                           now_ms: int) -> None: ...
+
+    async def claim_outbox(self, now_ms: int, limit: int, lease_ms: int) -> list[OutboxItem]:
+        """Due deliveries, leased for ``lease_ms`` so a crash mid-delivery retries them."""
+        ...
+
+    async def outbox_retry(self, item_id: int, next_attempt_ms: int) -> None: ...
+
+    async def finish_outbox(self, outcome: OutboxOutcome, now_ms: int) -> None:
+        """End a delivery in one transaction: the row goes, the count and the DLQ copy land."""
+        ...
+
+
+class SettingsStore(Protocol):
     async def shared_setting(self, name: str, make: Callable[[], str]) -> str:
         """The value stored under ``name``, storing ``make()`` first if there is none. When
         several processes race, the first commit wins and every one gets that value."""
         ...
 
-    def set_wakeup(self, callback: Callable[[int], None]) -> None:
+    def set_wakeup(self, callback: Callable[[int | None], None]) -> None:
         """Call ``callback(queue_id)`` when another process sharing this store made
-        messages available in a queue (a send, a FIFO group unlocked), so long polls
-        waiting here answer at once. A store with a single process never calls it."""
+        messages available in a queue (a send, a FIFO group unlocked), and
+        ``callback(None)`` when notices may have been missed (wake every waiter), so long
+        polls waiting here answer at once. A store with a single process never calls it."""
         ...
 
     async def close(self) -> None: ...
+
+
+class Store(QueueStore, MessageStore, MoveTaskStore, TopicStore, SubscriptionStore, PublishStore, OutboxStore,
+            SettingsStore, Protocol):
+    """Durable state of queues, messages, topics and deliveries. See the module docstring
+    for the promise every method keeps."""

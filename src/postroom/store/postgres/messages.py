@@ -4,18 +4,28 @@ Every decision that several nodes could race on is made inside PostgreSQL: stand
 receives claim rows with ``FOR UPDATE SKIP LOCKED``; FIFO sends lock their queue's row
 (sequence numbers and the dedup check happen under that lock); FIFO receives of one
 queue serialise on an advisory lock, so a group locked by a receive on node A is locked
-for node B too.
+for node B too. The rules themselves (retention, redrive, FIFO group order, dedup scope)
+come from ``postroom.core.delivery_rules``.
+
+Retrying after a deadlock or serialization failure is only safe for a step that is
+atomic: a whole transaction, or a single statement. A standard receive is not one
+transaction (its claim commits on its own, so that a receive costs one round trip):
+after its claim, the messages it claimed are decided, and only the follow-up that moves
+some of them to the DLQ or deletes expired ones is retried — as a transaction of its own.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import Any, TypeVar
 
 import asyncpg
 
 from postroom.core.arns import format_sequence_number
+from postroom.core.delivery_rules import Fate, dedup_scope, fate, fifo_group_run
 from postroom.core.model import NewMessage, Queue, ReceiveOutcome, SendResult, StoredMessage
 from postroom.errors import MessageNotInflight, ReceiptHandleIsInvalid
 from postroom.store import receipts
@@ -23,62 +33,107 @@ from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_attributes
 from postroom.store.postgres.queries import Q
 from postroom.store.postgres.wakeups import touch
-from postroom.store.rows import stored_message
+from postroom.store.rows import MessageRow, message_row, stored_message
+
+log = logging.getLogger(__name__)
 
 ATTEMPT_WINDOW_MS = 300_000
 CHANNEL = "postroom"
+RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
+ATTEMPTS = 3
+T = TypeVar("T")
+
+
+async def atomically(step: Callable[[], Awaitable[T]]) -> T:
+    """Run an atomic step (one statement, or one transaction), again after a deadlock or
+    serialization failure — which undid the step entirely."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return await step()
+        except RETRYABLE:
+            if attempt == ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
 
 
 async def send(conn: asyncpg.Connection, queue: Queue, messages: Sequence[NewMessage], now_ms: int,
                dedup_window_ms: int) -> list[SendResult]:
-    """Standard queues: one INSERT of every row plus the wake-up, in one statement.
+    """Standard queues: one INSERT of every row, in one statement.
     FIFO queues: ``postroom_send_fifo`` per message (see migration 0002), in the
     caller's transaction, so a batch is all-or-nothing and in order."""
     if not queue.fifo:
         return await send_standard(conn, queue, [(m, now_ms) for m in messages])
     qid = queue.queue_id
-    by_group = queue.attributes.get("DeduplicationScope") == "messageGroup"
     results: list[SendResult] = []
     for m in messages:
-        scope = (m.group_id or "") if by_group else ""
         row = await conn.fetchrow(
-            Q["send_fifo"], qid, scope, m.dedup_id or "", m.message_id, m.group_id, m.body, m.md5_of_body,
-            dump_attributes(m.attributes), m.md5_of_attributes, dump_attributes(m.system_attributes),
-            m.md5_of_system_attributes, m.sender_id, now_ms, now_ms + m.delay_ms, dedup_window_ms)
-        results.append(SendResult(row[0], format_sequence_number(row[1]), duplicate=row[2]))
-        if not row[2]:
+            Q["send_fifo"], qid, dedup_scope(queue.attributes, m.group_id), m.dedup_id or "", m.message_id,
+            m.group_id, m.body, m.md5_of_body, dump_attributes(m.attributes), m.md5_of_attributes,
+            dump_attributes(m.system_attributes), m.md5_of_system_attributes, m.sender_id, now_ms,
+            now_ms + m.delay_ms, dedup_window_ms)
+        results.append(SendResult(row["message_id"], format_sequence_number(row["seq"]), duplicate=row["duplicate"]))
+        if not row["duplicate"]:
             touch(qid)
     return results
 
 
-async def send_standard(conn: asyncpg.Connection, queue: Queue,
-                        messages: Sequence[tuple[NewMessage, int]]) -> list[SendResult]:
-    """Every row plus the wake-up in one statement (one commit)."""
-    qid = queue.queue_id
-    cols: list[list[Any]] = [[] for _ in range(14)]
-    for m, now_ms in messages:
-        for i, v in enumerate((m.message_id, None, m.group_id, None, m.body, m.md5_of_body,
+def _columns(rows: Sequence[tuple[int, NewMessage, int]]) -> list[list[Any]]:
+    """(queue id, message, now) rows as the column arrays ``insert_deliveries`` unnests."""
+    cols: list[list[Any]] = [[] for _ in range(15)]
+    for qid, m, now_ms in rows:
+        for i, v in enumerate((qid, m.message_id, None, m.group_id, None, m.body, m.md5_of_body,
                                dump_attributes(m.attributes), m.md5_of_attributes,
                                dump_attributes(m.system_attributes), m.md5_of_system_attributes,
                                m.sender_id, now_ms, now_ms + m.delay_ms, None)):
             cols[i].append(v)
-    await conn.execute(Q["insert_messages"], qid, *cols)
-    touch(qid)
+    return cols
+
+
+async def send_standard(conn: asyncpg.Connection, queue: Queue,
+                        messages: Sequence[tuple[NewMessage, int]]) -> list[SendResult]:
+    """Every row in one statement (one commit)."""
+    await insert_standard(conn, [(queue.queue_id, m, t) for m, t in messages])
     return [SendResult(m.message_id, None) for m, _ in messages]
 
 
-async def _move_to_dlq(conn: asyncpg.Connection, source: Queue, dlq: Queue, row: Sequence[Any]) -> None:
+async def insert_standard(conn: asyncpg.Connection, rows: Sequence[tuple[int, NewMessage, int]]) -> None:
+    """Messages into standard queues (any number of them) in one statement; a queue that
+    no longer exists fails it with a foreign key violation."""
+    if not rows:
+        return
+    await conn.execute(Q["insert_deliveries"], *_columns(rows))
+    for qid in {qid for qid, _, _ in rows}:
+        touch(qid)
+
+
+async def _move_to_dlq(conn: asyncpg.Connection, source: Queue, dlq: Queue, row: MessageRow) -> None:
     seq = await conn.fetchval(Q["take_sequence"], dlq.queue_id) if dlq.fifo else None
-    await conn.execute(Q["insert_message"], dlq.queue_id, row[1], seq, row[3], row[4], row[5], row[6], row[7],
-                       row[8], row[9], row[10], row[11], row[12], row[12], source.arn)
-    await conn.execute(Q["delete_message"], row[0])
+    await conn.execute(Q["insert_message"], dlq.queue_id, row.message_id, seq, row.group_id, row.dedup_id, row.body,
+                       row.md5_body, row.attrs, row.md5_attrs, row.sys_attrs, row.md5_sys_attrs, row.sender_id,
+                       row.sent_ms, row.sent_ms, source.arn)
+    await conn.execute(Q["delete_message"], row.id)
     touch(dlq.queue_id)
+
+
+async def _dispose(conn: asyncpg.Connection, queue: Queue, dlq: Queue | None,
+                   doomed: list[tuple[Fate, MessageRow]]) -> int:
+    """Expire or dead-letter claimed rows, in one transaction; returns how many moved."""
+    moved = 0
+    async with conn.transaction():
+        for outcome, row in doomed:
+            if outcome is Fate.DEAD_LETTER and dlq is not None:
+                await _move_to_dlq(conn, queue, dlq, row)
+                moved += 1
+            else:
+                await conn.execute(Q["delete_message"], row.id)
+    return moved
 
 
 async def receive_standard(conn: asyncpg.Connection, queue: Queue, req: ReceiveRequest,
                            dlq: Queue | None) -> ReceiveOutcome:
-    """Claim up to N visible rows in one statement; rows past retention or past the
-    redrive limit are then deleted or dead-lettered instead of being handed out."""
+    """Claim up to N visible rows in one statement; claimed rows past retention or past
+    the redrive limit are then deleted or dead-lettered in a transaction of their own,
+    instead of being handed out. What was claimed for delivery is always returned."""
     qid = queue.queue_id
     now = req.now_ms
     min_sent = now - req.retention_ms
@@ -86,22 +141,27 @@ async def receive_standard(conn: asyncpg.Connection, queue: Queue, req: ReceiveR
     moved = 0
     for _round in range(4):
         want = req.max_messages - len(out)
-        rows = await conn.fetch(Q["standard_receive"], qid, now, now + req.visibility_ms, want)
-        if not rows:
+        claimed = await atomically(partial(conn.fetch, Q["standard_receive"], qid, now, now + req.visibility_ms, want))
+        if not claimed:
             break
-        again = False
-        for row in rows:
-            if row[12] < min_sent:
-                await conn.execute(Q["delete_message"], row[0])
-                again = True
-            elif req.max_receive_count is not None and dlq is not None and row[14] > req.max_receive_count:
-                async with conn.transaction():
-                    await _move_to_dlq(conn, queue, dlq, row)
-                moved += 1
-                again = True
+        doomed: list[tuple[Fate, MessageRow]] = []
+        for row in map(message_row, claimed):
+            outcome = fate(row.sent_ms, row.receive_count - 1, min_sent, req.max_receive_count, dlq is not None)
+            if outcome is Fate.DELIVER:
+                out.append(stored_message(qid, row, row.token or "", row.receive_count,
+                                          row.first_receive_ms or now))
             else:
-                out.append(stored_message(qid, row, row[17], row[14], row[15]))
-        if not again or len(out) >= req.max_messages:
+                doomed.append((outcome, row))
+        if not doomed:
+            break
+        try:
+            moved += await atomically(partial(_dispose, conn, queue, dlq, doomed))
+        except RETRYABLE:
+            # They stay claimed (invisible, not handed out) until their visibility runs out,
+            # and the next receive after that disposes of them again.
+            log.warning("could not dispose of %d claimed messages of %s; retried later", len(doomed), queue.arn)
+            break
+        if len(out) >= req.max_messages:
             break
     next_visible = None if out else await conn.fetchval(Q["next_visible"], qid, now)
     return ReceiveOutcome(out, next_visible, moved)
@@ -109,6 +169,7 @@ async def receive_standard(conn: asyncpg.Connection, queue: Queue, req: ReceiveR
 
 async def receive_fifo(conn: asyncpg.Connection, queue: Queue, req: ReceiveRequest,
                        dlq: Queue | None) -> ReceiveOutcome:
+    """Runs in one transaction (the caller's), so a retry after a deadlock is safe."""
     qid = queue.queue_id
     now = req.now_ms
     await conn.execute(Q["fifo_lock"], qid)
@@ -129,19 +190,20 @@ async def receive_fifo(conn: asyncpg.Connection, queue: Queue, req: ReceiveReque
         again = False
         updates = []
         for row in rows:
-            if row[12] < min_sent:
-                await conn.execute(Q["delete_message"], row[0])
+            outcome = fate(row.sent_ms, row.receive_count, min_sent, req.max_receive_count, dlq is not None)
+            if outcome is Fate.EXPIRE:
+                await conn.execute(Q["delete_message"], row.id)
                 again = True
-                continue
-            if req.max_receive_count is not None and dlq is not None and row[14] >= req.max_receive_count:
+            elif outcome is Fate.DEAD_LETTER:
+                assert dlq is not None
                 await _move_to_dlq(conn, queue, dlq, row)
                 moved += 1
                 again = True
-                continue
-            token = receipts.new_token()
-            first = row[15] if row[15] is not None else now
-            updates.append((now + req.visibility_ms, now, token, row[0]))
-            out.append(stored_message(qid, row, token, row[14] + 1, first))
+            else:
+                token = receipts.new_token()
+                first = row.first_receive_ms if row.first_receive_ms is not None else now
+                updates.append((now + req.visibility_ms, now, token, row.id))
+                out.append(stored_message(qid, row, token, row.receive_count + 1, first))
         if updates:
             await conn.executemany(Q["mark_received"], updates)
         if not again:
@@ -156,22 +218,16 @@ async def receive_fifo(conn: asyncpg.Connection, queue: Queue, req: ReceiveReque
 
 
 async def _fifo_candidates(conn: asyncpg.Connection, qid: int, now: int, want: int,
-                           min_sent: int) -> list[Sequence[Any]]:
+                           min_sent: int) -> list[MessageRow]:
     chosen: list[str] = []
-    out: list[Sequence[Any]] = []
+    out: list[MessageRow] = []
     while len(out) < want:
         group = await conn.fetchval(Q["fifo_next_group"], qid, now, chosen)
         if group is None:
             break
         chosen.append(group)
-        for row in await conn.fetch(Q["fifo_group_head"], qid, group, want - len(out) + 10):
-            if row[13] > now:
-                break
-            if row[12] < min_sent:
-                continue
-            out.append(row)
-            if len(out) >= want:
-                break
+        head = await conn.fetch(Q["fifo_group_head"], qid, group, want - len(out) + 10)
+        out += fifo_group_run(map(message_row, head), now, min_sent, want - len(out))
     return out
 
 
@@ -182,10 +238,13 @@ async def _repeat_attempt(conn: asyncpg.Connection, qid: int, req: ReceiveReques
     out = []
     for handle in json.loads(found):
         row_id, token = receipts.decode(handle, qid)
-        row = await conn.fetchrow(Q["message_by_row"], row_id, qid)
-        if row is None or row[17] != token or row[13] <= req.now_ms:
+        raw = await conn.fetchrow(Q["message_by_row"], row_id, qid)
+        if raw is None:
             return None
-        out.append(stored_message(qid, row, token, row[14], row[15]))
+        row = message_row(raw)
+        if row.token != token or row.visible_ms <= req.now_ms:
+            return None
+        out.append(stored_message(qid, row, token, row.receive_count, row.first_receive_ms or req.now_ms))
     return out
 
 
@@ -206,12 +265,12 @@ async def delete(conn: asyncpg.Connection, queue: Queue, entries: Sequence[tuple
         return results
     ids = [rid for rid, _ in decoded.values()]
     tokens = [tok for _, tok in decoded.values()]
-    deleted = {r[0] for r in await conn.fetch(Q["delete_by_handles"], queue.queue_id, ids, tokens)}
+    deleted = {r["id"] for r in await conn.fetch(Q["delete_by_handles"], queue.queue_id, ids, tokens)}
     if not queue.fifo:
         return results
     missed = [rid for rid, _ in decoded.values() if rid not in deleted]
     if missed:
-        states = {r[0]: r for r in await conn.fetch(Q["message_states"], missed, queue.queue_id)}
+        states = {r["id"] for r in await conn.fetch(Q["message_states"], missed, queue.queue_id)}
         for i, (row_id, _token) in decoded.items():
             if row_id in states:
                 results[i] = ReceiptHandleIsInvalid(
@@ -230,13 +289,10 @@ async def change_visibility(conn: asyncpg.Connection, queue: Queue, changes: Seq
         except ReceiptHandleIsInvalid as exc:
             results.append(exc)
             continue
-        state = await conn.fetchrow(Q["message_states"], [row_id], queue.queue_id)
-        if state is None or state[1] != token or state[2] == 0 or state[3] <= now_ms:
-            results.append(MessageNotInflight(
-                f"Value {change.receipt_handle} for parameter ReceiptHandle is invalid. "
-                "Reason: Message does not exist or is not available for visibility timeout change."))
-            continue
-        await conn.execute(Q["set_visibility"], now_ms + change.visibility_ms, row_id)
-        results.append(None)
+        changed = await conn.fetchval(Q["set_visibility"], now_ms + change.visibility_ms, row_id, queue.queue_id,
+                                      token, now_ms)
+        results.append(None if changed is not None else MessageNotInflight(
+            f"Value {change.receipt_handle} for parameter ReceiptHandle is invalid. "
+            "Reason: Message does not exist or is not available for visibility timeout change."))
     touch(queue.queue_id)
     return results

@@ -7,8 +7,7 @@ holds however many nodes there are.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 import asyncpg
 
@@ -16,13 +15,16 @@ from postroom.core.model import MoveTask, Queue
 from postroom.errors import ResourceNotFound, UnsupportedOperation
 from postroom.store.postgres.queries import Q
 from postroom.store.postgres.wakeups import touch
+from postroom.store.rows import Row, message_row
 
 DEFAULT_RATE = 500
 
 
-def _task(row: Sequence[Any]) -> MoveTask:
-    return MoveTask(task_handle=row[0], source_arn=row[1], destination_arn=row[2], max_per_second=row[3],
-                    status=row[4], started_ms=row[5], moved=row[6], to_move=row[7], failure_reason=row[8])
+def _task(row: Row) -> MoveTask:
+    return MoveTask(task_handle=row["task_handle"], source_arn=row["source_arn"],
+                    destination_arn=row["destination_arn"], max_per_second=row["max_per_second"],
+                    status=row["status"], started_ms=row["started_ms"], moved=row["moved"], to_move=row["to_move"],
+                    failure_reason=row["failure_reason"])
 
 
 async def start(conn: asyncpg.Connection, source: Queue, task: MoveTask) -> MoveTask:
@@ -54,10 +56,12 @@ async def cancel(conn: asyncpg.Connection, handle: str) -> MoveTask:
     row = await conn.fetchrow(Q["move_task"] + " FOR UPDATE", handle)
     if row is None:
         raise ResourceNotFound("Task does not exist.")
-    if row[4] != "RUNNING":
+    task = _task(row)
+    if task.status != "RUNNING":
         raise ResourceNotFound("Only active tasks can be cancelled.")
-    await conn.execute(Q["update_move_task"], "CANCELLED", row[6], None, handle, row[10])
-    return _task((*row[:4], "CANCELLED", *row[5:]))
+    await conn.execute(Q["update_move_task"], "CANCELLED", task.moved, None, handle, row["last_tick_ms"])
+    return MoveTask(task.task_handle, task.source_arn, task.destination_arn, task.max_per_second, "CANCELLED",
+                    task.started_ms, task.moved, task.to_move, task.failure_reason)
 
 
 async def move(conn: asyncpg.Connection, task: MoveTask, limit: int, now_ms: int,
@@ -69,8 +73,8 @@ async def move(conn: asyncpg.Connection, task: MoveTask, limit: int, now_ms: int
     if current.status != "RUNNING":
         return current
     rate = current.max_per_second or DEFAULT_RATE
-    last_tick = row[10] or now_ms
-    allowed = min(limit, int(rate * max(0, now_ms - last_tick) / 1000)) if row[10] else limit
+    last_tick = row["last_tick_ms"] or now_ms
+    allowed = min(limit, int(rate * max(0, now_ms - last_tick) / 1000)) if row["last_tick_ms"] else limit
     if allowed <= 0:
         return current
     source = await queue_by_arn(current.source_arn)
@@ -79,8 +83,8 @@ async def move(conn: asyncpg.Connection, task: MoveTask, limit: int, now_ms: int
                            task.task_handle, now_ms)
         return await get(conn, task.task_handle) or current
     moved = current.moved
-    for m in await conn.fetch(Q["move_candidates"], source.queue_id, row[9], allowed):
-        target_arn = current.destination_arn or m[16]
+    for m in map(message_row, await conn.fetch(Q["move_candidates"], source.queue_id, row["last_row"], allowed)):
+        target_arn = current.destination_arn or m.dlq_source_arn
         target = await queue_by_arn(target_arn) if target_arn else None
         if target is None:
             reason = f"Destination queue {target_arn} does not exist." if target_arn else (
@@ -88,12 +92,13 @@ async def move(conn: asyncpg.Connection, task: MoveTask, limit: int, now_ms: int
             await conn.execute(Q["update_move_task"], "FAILED", moved, reason, task.task_handle, now_ms)
             return await get(conn, task.task_handle) or current
         seq = await conn.fetchval(Q["take_sequence"], target.queue_id) if target.fifo else None
-        await conn.execute(Q["insert_message"], target.queue_id, m[1], seq, m[3], m[4], m[5], m[6], m[7], m[8],
-                           m[9], m[10], m[11], m[12], now_ms, None)
-        await conn.execute(Q["delete_message"], m[0])
+        await conn.execute(Q["insert_message"], target.queue_id, m.message_id, seq, m.group_id, m.dedup_id, m.body,
+                           m.md5_body, m.attrs, m.md5_attrs, m.sys_attrs, m.md5_sys_attrs, m.sender_id, m.sent_ms,
+                           now_ms, None)
+        await conn.execute(Q["delete_message"], m.id)
         touch(target.queue_id)
         moved += 1
-    remaining = await conn.fetchrow(Q["move_candidates"], source.queue_id, row[9], 1)
+    remaining = await conn.fetchrow(Q["move_candidates"], source.queue_id, row["last_row"], 1)
     status = "RUNNING" if remaining is not None else "COMPLETED"
     await conn.execute(Q["update_move_task"], status, moved, None, task.task_handle, now_ms)
     return await get(conn, task.task_handle) or current

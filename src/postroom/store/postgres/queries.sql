@@ -1,20 +1,15 @@
--- name: insert_messages
+-- name: insert_deliveries
+-- Standard-queue deliveries of a publish, into any number of queues, in one statement.
 INSERT INTO messages (queue_id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs,
                       sys_attrs, md5_sys_attrs, sender_id, sent_ms, visible_ms, dlq_source_arn)
-SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                         $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[],
-                         $15::text[]);
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bigint[], $14::bigint[],
+                     $15::text[]);
 
 -- name: insert_message
 INSERT INTO messages (queue_id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs,
                       sys_attrs, md5_sys_attrs, sender_id, sent_ms, visible_ms, dlq_source_arn)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15);
-
--- name: lock_queue_sequence
-SELECT next_seq FROM queues WHERE queue_id = $1 FOR UPDATE;
-
--- name: set_sequence
-UPDATE queues SET next_seq = $2 WHERE queue_id = $1;
 
 -- name: take_sequence
 UPDATE queues SET next_seq = next_seq + 1 WHERE queue_id = $1 RETURNING next_seq - 1;
@@ -52,7 +47,7 @@ ORDER BY m.id LIMIT 1;
 
 -- name: fifo_group_head
 SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
-       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn, token
 FROM messages WHERE queue_id = $1 AND group_id = $2 ORDER BY id LIMIT $3;
 
 -- name: mark_received
@@ -73,7 +68,11 @@ SELECT id, token, receive_count, visible_ms FROM messages WHERE id = ANY($1::big
 DELETE FROM messages WHERE id = ANY($1::bigint[]);
 
 -- name: set_visibility
-UPDATE messages SET visible_ms = $1 WHERE id = $2;
+-- Only the receive the handle came from: the token is matched in the UPDATE itself, so a
+-- stale handle never changes the timeout of the message's next receiver.
+UPDATE messages SET visible_ms = $1
+WHERE id = $2 AND queue_id = $3 AND token = $4 AND receive_count > 0 AND visible_ms > $5
+RETURNING id;
 
 -- name: purge_messages
 DELETE FROM messages WHERE queue_id = $1;
@@ -108,20 +107,25 @@ FROM messages WHERE id = $1 AND queue_id = $2;
 -- name: insert_queue
 INSERT INTO queues (account, region, name, attributes, tags, created_ms, modified_ms)
 VALUES ($1, $2, $3, $4, $5, $6, $6)
-ON CONFLICT (account, name) DO NOTHING
+ON CONFLICT (account, region, name) DO NOTHING
 RETURNING queue_id;
 
--- name: queue_by_name
+-- name: queue_by_key
 SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
-FROM queues WHERE account = $1 AND name = $2;
+FROM queues WHERE account = $1 AND region = $2 AND name = $3;
+
+-- name: lock_queue_by_key
+SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
+FROM queues WHERE account = $1 AND region = $2 AND name = $3 FOR UPDATE;
 
 -- name: list_queues
 SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
-FROM queues WHERE account = $1 AND starts_with(name, $2) AND name COLLATE "C" > $3 ORDER BY name COLLATE "C" LIMIT $4;
+FROM queues WHERE account = $1 AND region = $2 AND starts_with(name, $3) AND name COLLATE "C" > $4
+ORDER BY name COLLATE "C" LIMIT $5;
 
 -- name: dead_letter_sources
 SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
-FROM queues WHERE account = $1 AND strpos(attributes, $2) > 0 ORDER BY name COLLATE "C";
+FROM queues WHERE account = $1 AND region = $2 AND strpos(attributes, $3) > 0 ORDER BY name COLLATE "C";
 
 -- name: update_queue
 UPDATE queues SET attributes = $2, tags = $3, modified_ms = $4 WHERE queue_id = $1;
@@ -130,11 +134,11 @@ UPDATE queues SET attributes = $2, tags = $3, modified_ms = $4 WHERE queue_id = 
 DELETE FROM queues WHERE queue_id = $1;
 
 -- name: remember_deleted
-INSERT INTO deleted_queues (account, name, deleted_ms) VALUES ($1, $2, $3)
-ON CONFLICT (account, name) DO UPDATE SET deleted_ms = EXCLUDED.deleted_ms;
+INSERT INTO deleted_queues (account, region, name, deleted_ms) VALUES ($1, $2, $3, $4)
+ON CONFLICT (account, region, name) DO UPDATE SET deleted_ms = EXCLUDED.deleted_ms;
 
 -- name: deleted_at
-SELECT deleted_ms FROM deleted_queues WHERE account = $1 AND name = $2;
+SELECT deleted_ms FROM deleted_queues WHERE account = $1 AND region = $2 AND name = $3;
 
 -- name: purge_guard
 SELECT last_purge_ms FROM queues WHERE queue_id = $1 FOR UPDATE;
@@ -142,8 +146,8 @@ SELECT last_purge_ms FROM queues WHERE queue_id = $1 FOR UPDATE;
 -- name: set_last_purge
 UPDATE queues SET last_purge_ms = $1 WHERE queue_id = $2;
 
--- name: all_queues
-SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms FROM queues;
+-- name: retention_periods
+SELECT queue_id, attributes FROM queues;
 
 -- name: insert_move_task
 INSERT INTO move_tasks (task_handle, source_arn, destination_arn, max_per_second, status, started_ms,
@@ -181,7 +185,7 @@ UPDATE move_tasks SET status = $1, moved = $2, failure_reason = $3, last_tick_ms
 
 -- name: move_candidates
 SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
-       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn, token
 FROM messages WHERE queue_id = $1 AND id <= $2 ORDER BY id LIMIT $3;
 
 -- name: max_row
@@ -201,14 +205,31 @@ RETURNING m.id;
 
 -- name: insert_topic
 INSERT INTO topics (account, region, name, attributes, tags, created_ms) VALUES ($1, $2, $3, $4, $5, $6)
-ON CONFLICT (account, name) DO NOTHING RETURNING topic_id;
+ON CONFLICT (account, region, name) DO NOTHING RETURNING topic_id;
 
--- name: topic_by_name
-SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics WHERE account = $1 AND name = $2;
+-- name: topic_by_key
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics
+WHERE account = $1 AND region = $2 AND name = $3;
+
+-- name: lock_topic_by_key
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics
+WHERE account = $1 AND region = $2 AND name = $3 FOR UPDATE;
 
 -- name: topics_of
-SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics WHERE account = $1
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics WHERE account = $1 AND region = $2
 ORDER BY name COLLATE "C";
+
+-- name: topic_version
+SELECT subs_version FROM topics WHERE topic_id = $1;
+
+-- name: bump_subscriptions
+UPDATE topics SET subs_version = subs_version + 1 WHERE topic_id = $1;
+
+-- name: subscription_set
+-- One statement, one snapshot: the version and the subscriptions it counts.
+SELECT t.subs_version, s.sub_id, s.topic_arn, s.owner, s.protocol, s.endpoint, s.attributes, s.confirmed, s.token
+FROM topics t LEFT JOIN subscriptions s ON s.topic_id = t.topic_id
+WHERE t.topic_id = $1 ORDER BY s.created_ms, s.sub_id;
 
 -- name: update_topic
 UPDATE topics SET attributes = $2, tags = $3 WHERE topic_id = $1;
@@ -216,17 +237,22 @@ UPDATE topics SET attributes = $2, tags = $3 WHERE topic_id = $1;
 -- name: delete_topic
 DELETE FROM topics WHERE topic_id = $1;
 
--- name: subscriptions_of_topic
-SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
-WHERE topic_arn = $1;
-
--- name: subscriptions_of_owner
-SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
-WHERE owner = $1 ORDER BY topic_arn, sub_id;
+-- name: subscriptions_in
+SELECT s.sub_id, s.topic_arn, s.owner, s.protocol, s.endpoint, s.attributes, s.confirmed, s.token
+FROM subscriptions s JOIN topics t ON t.topic_id = s.topic_id
+WHERE t.account = $1 AND t.region = $2 ORDER BY s.topic_arn, s.sub_id;
 
 -- name: subscription_by_id
-SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+SELECT sub_id, topic_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
 WHERE sub_id = $1;
+
+-- name: lock_subscription
+SELECT sub_id, topic_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+WHERE sub_id = $1 FOR UPDATE;
+
+-- name: subscription_by_token
+SELECT sub_id, topic_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+WHERE topic_id = $1 AND token = $2 FOR UPDATE;
 
 -- name: subscription_by_endpoint
 SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
@@ -245,10 +271,10 @@ UPDATE subscriptions SET attributes = $2, confirmed = $3, token = $4 WHERE sub_i
 DELETE FROM subscriptions WHERE sub_id = $1;
 
 -- name: lock_topic
-SELECT next_seq FROM topics WHERE topic_id = $1 FOR UPDATE;
+SELECT next_seq, subs_version FROM topics WHERE topic_id = $1 FOR UPDATE;
 
--- name: set_topic_sequence
-UPDATE topics SET next_seq = $2 WHERE topic_id = $1;
+-- name: take_topic_sequence
+UPDATE topics SET next_seq = next_seq + 1 WHERE topic_id = $1 RETURNING next_seq - 1;
 
 -- name: find_topic_dedup
 SELECT message_id, seq, expires_ms FROM topic_dedup WHERE topic_id = $1 AND dedup_id = $2;

@@ -10,14 +10,15 @@ CREATE TABLE queues (
     modified_ms   BIGINT  NOT NULL,
     next_seq      BIGINT  NOT NULL DEFAULT 1,
     last_purge_ms BIGINT,
-    UNIQUE (account, name)
+    UNIQUE (account, region, name)
 );
 
 CREATE TABLE deleted_queues (
     account     TEXT   NOT NULL,
     name        TEXT   NOT NULL,
     deleted_ms  BIGINT NOT NULL,
-    PRIMARY KEY (account, name)
+    region      TEXT   NOT NULL,
+    PRIMARY KEY (account, region, name)
 );
 
 -- visible_ms: when the message can next be received. In flight: receive_count > 0 and
@@ -124,7 +125,8 @@ CREATE TABLE topics (
     tags        TEXT    NOT NULL,
     created_ms  BIGINT NOT NULL,
     next_seq    BIGINT  NOT NULL DEFAULT 1,
-    UNIQUE (account, name)
+    subs_version BIGINT NOT NULL DEFAULT 0,
+    UNIQUE (account, region, name)
 );
 
 CREATE TABLE subscriptions (

@@ -1,8 +1,9 @@
 """The shared store on PostgreSQL: any number of stateless postroom nodes, one bus.
 
-Nodes keep a cache of queue records, kept exact by notifications: every change to a
-queue is announced on the ``postroom`` channel (``q:<account>/<name>``) and every node
-drops its copy; a node that loses its listening connection drops its whole cache. Sends
+Nodes cache queue, topic and subscription records (``cache.py`` says how the caches stay
+coherent): every change is announced on the ``postroom`` channel (``q:<account>/<region>/
+<name>``, ``t:<topic arn>``, ``s:<topic arn>``) and every node drops its copy; a node that
+loses its listening connection drops everything and wakes every long poll. Sends
 announce ``m:<queue id>`` so long polls on every node wake at once.
 
 PostgreSQL unreachable or restarting: operations fail with ServiceUnavailable (HTTP 503,
@@ -20,9 +21,19 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
+from postroom.core import queue_changes
 from postroom.core.arns import parse_queue_arn
-from postroom.core.model import MoveTask, NewMessage, Queue, QueueCounts, ReceiveOutcome, SendResult
-from postroom.core.sns_model import Subscription
+from postroom.core.delivery_rules import retention_ms
+from postroom.core.model import (
+    MoveTask,
+    NewMessage,
+    Queue,
+    QueueCounts,
+    QueueMutation,
+    ReceiveOutcome,
+    ResourceKey,
+    SendResult,
+)
 from postroom.errors import (
     PostroomError,
     PurgeQueueInProgress,
@@ -31,9 +42,11 @@ from postroom.errors import (
     ServiceUnavailable,
 )
 from postroom.store.base import ReceiveRequest, VisibilityChange
-from postroom.store.codec import dump_map
+from postroom.store.codec import dump_map, load_map
 from postroom.store.postgres import messages, move_tasks, wakeups
+from postroom.store.postgres.cache import CoherentCache, Epoch
 from postroom.store.postgres.coalesce import Coalescer
+from postroom.store.postgres.messages import RETRYABLE
 from postroom.store.postgres.migrate import upgrade
 from postroom.store.postgres.queries import Q
 from postroom.store.postgres.sns_store import PostgresSnsStore
@@ -45,13 +58,9 @@ CHANNEL = messages.CHANNEL
 # The SNS accounting is insert-only (no hot counter row); each retention sweep folds the
 # oldest rows into one row per topic/subscription.
 FOLD_COUNTS_BATCH = 50_000
-RETRYABLE = (asyncpg.exceptions.DeadlockDetectedError, asyncpg.exceptions.SerializationError)
 UNAVAILABLE = (asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
                asyncpg.exceptions.CannotConnectNowError, asyncpg.InterfaceError, OSError, TimeoutError,
                asyncpg.exceptions.TooManyConnectionsError)
-
-
-_queue = queue_record
 
 
 def split_dsn(dsn: str) -> tuple[str, dict[str, str]]:
@@ -67,6 +76,10 @@ def split_dsn(dsn: str) -> tuple[str, dict[str, str]]:
     return clean, settings
 
 
+def queue_notice(key: ResourceKey) -> str:
+    return f"q:{key.account}/{key.region}/{key.name}"
+
+
 class PostgresStore(PostgresSnsStore):
     """Implements ``postroom.store.base.Store`` on PostgreSQL (asyncpg)."""
 
@@ -74,11 +87,12 @@ class PostgresStore(PostgresSnsStore):
         self._dsn = dsn
         self._settings = settings
         self._pool = pool
-        self._by_name: dict[tuple[str, str], Queue] = {}
-        self._wakeup: Callable[[int], None] | None = None
+        self._epoch = Epoch()
+        self._queues: CoherentCache[ResourceKey, Queue] = CoherentCache(self._epoch)
+        self._init_sns(self._epoch)
+        self._wakeup: Callable[[int | None], None] | None = None
         self._listener: asyncio.Task[None] | None = None
         self._closing = False
-        self._subs_by_topic: dict[str, list[Subscription]] = {}
         self._notifier = wakeups.Notifier(lambda payload: self._pool.execute(Q["notify"], CHANNEL, payload))
         self._standard_sends: Coalescer[tuple[Queue, NewMessage, int], SendResult] = Coalescer(
             self._flush_standard)
@@ -102,7 +116,11 @@ class PostgresStore(PostgresSnsStore):
 
     # ---- plumbing -------------------------------------------------------------
     async def _tx(self, op: Callable[[asyncpg.Connection], Awaitable[T]], transaction: bool = True) -> T:
-        for attempt in range(3):
+        """Run ``op`` on a pooled connection, in a transaction unless told otherwise. Only
+        a transaction is retried whole after a deadlock (it was undone entirely); an op
+        without one retries its own atomic steps (``messages.atomically``)."""
+        attempts = messages.ATTEMPTS if transaction else 1
+        for attempt in range(attempts):
             touched, token = wakeups.begin()
             try:
                 async with self._pool.acquire() as conn:
@@ -116,7 +134,7 @@ class PostgresStore(PostgresSnsStore):
             except PostroomError:
                 raise
             except RETRYABLE:
-                if attempt == 2:
+                if attempt == attempts - 1:
                     raise ServiceUnavailable("The store is busy; retry the request.") from None
             except asyncpg.exceptions.ForeignKeyViolationError as exc:
                 raise QueueDoesNotExist("The specified queue does not exist.") from exc
@@ -125,6 +143,11 @@ class PostgresStore(PostgresSnsStore):
             finally:
                 wakeups.end(token)
         raise ServiceUnavailable("The store is busy; retry the request.")
+
+    async def _announce(self, conn: asyncpg.Connection, notice: str) -> None:
+        """A change notice, sent inside the changing transaction: it is delivered to the
+        other nodes only if, and once, the transaction commits."""
+        await conn.execute(Q["notify"], CHANNEL, notice)
 
     async def shared_setting(self, name: str, make: Callable[[], str]) -> str:
         async def op(conn: asyncpg.Connection) -> str:
@@ -136,7 +159,7 @@ class PostgresStore(PostgresSnsStore):
 
         return await self._tx(op)
 
-    def set_wakeup(self, callback: Callable[[int], None]) -> None:
+    def set_wakeup(self, callback: Callable[[int | None], None]) -> None:
         self._wakeup = callback
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
@@ -148,14 +171,15 @@ class PostgresStore(PostgresSnsStore):
                 except ValueError:
                     pass
         elif kind == "q":
-            account, _, name = rest.partition("/")
-            self._by_name.pop((account, name), None)
-        elif kind == "s":
-            self._subs_by_topic.pop(rest, None)
+            account, _, rest2 = rest.partition("/")
+            region, _, name = rest2.partition("/")
+            self._queues.drop(ResourceKey(account, region, name))
+        else:
+            self._on_sns_notice(kind, rest)
 
     async def _listen_forever(self) -> None:
-        """Keep one connection LISTENing; after any gap, forget every cached queue (a
-        change may have been missed) and wake every waiter."""
+        """Keep one connection LISTENing; after any gap, forget every cached record (a
+        change may have been missed) and wake every waiter (a send may have been)."""
         while not self._closing:
             try:
                 conn = await asyncpg.connect(self._dsn, server_settings=self._settings)
@@ -180,95 +204,93 @@ class PostgresStore(PostgresSnsStore):
             await asyncio.sleep(0.2)
 
     def _forget_all(self) -> None:
-        self._by_name.clear()
-        self._subs_by_topic.clear()
-
-    async def _announce_queue(self, conn: asyncpg.Connection, account: str, name: str) -> None:
-        await conn.execute(Q["notify"], CHANNEL, f"q:{account}/{name}")
+        self._queues.clear()
+        self._forget_sns()
+        if self._wakeup is not None:
+            self._wakeup(None)
 
     # ---- queues -------------------------------------------------------------
-    async def create_queue(self, account: str, region: str, name: str, attributes: dict[str, str],
-                           tags: dict[str, str], now_ms: int, reuse_after_ms: int | None) -> tuple[Queue, bool]:
+    async def create_queue(self, key: ResourceKey, attributes: dict[str, str], tags: dict[str, str], now_ms: int,
+                           reuse_after_ms: int | None) -> tuple[Queue, bool]:
         async def op(conn: asyncpg.Connection) -> tuple[Queue, bool]:
-            row = await conn.fetchrow(Q["queue_by_name"], account, name)
+            row = await conn.fetchrow(Q["queue_by_key"], key.account, key.region, key.name)
             if row is not None:
-                return _queue(row), False
+                return queue_record(row), False
             if reuse_after_ms is not None:
-                gone = await conn.fetchval(Q["deleted_at"], account, name)
+                gone = await conn.fetchval(Q["deleted_at"], key.account, key.region, key.name)
                 if gone is not None and now_ms - gone < reuse_after_ms:
                     raise QueueDeletedRecently(
                         "You must wait 60 seconds after deleting a queue before you can create "
                         "another with the same name.")
-            qid = await conn.fetchval(Q["insert_queue"], account, region, name, dump_map(attributes),
+            qid = await conn.fetchval(Q["insert_queue"], key.account, key.region, key.name, dump_map(attributes),
                                       dump_map(tags), now_ms)
             if qid is None:
-                row = await conn.fetchrow(Q["queue_by_name"], account, name)
-                return _queue(row), False
-            await self._announce_queue(conn, account, name)
-            return Queue(qid, account, region, name, dict(attributes), dict(tags), now_ms, now_ms), True
+                return queue_record(await conn.fetchrow(Q["queue_by_key"], key.account, key.region, key.name)), False
+            await self._announce(conn, queue_notice(key))
+            return Queue(qid, key.account, key.region, key.name, dict(attributes), dict(tags), now_ms, now_ms), True
 
         queue, created = await self._tx(op)
-        self._by_name[(account, name)] = queue
+        if created:
+            self._queues.drop(key)
         return queue, created
 
-    async def get_queue(self, account: str, name: str) -> Queue | None:
-        cached = self._by_name.get((account, name))
-        if cached is not None:
-            return cached
-        row = await self._tx(lambda conn: conn.fetchrow(Q["queue_by_name"], account, name), transaction=False)
-        if row is None:
-            return None
-        queue = _queue(row)
-        self._by_name[(account, name)] = queue
-        return queue
+    async def get_queue(self, key: ResourceKey, *, fresh: bool = False) -> Queue | None:
+        if not fresh:
+            cached = self._queues.get(key)
+            if cached is not None:
+                return cached
 
-    async def list_queues(self, account: str, prefix: str, after: str | None, limit: int) -> list[Queue]:
-        rows = await self._tx(lambda conn: conn.fetch(Q["list_queues"], account, prefix, after or "", limit),
+        async def read() -> Queue | None:
+            row = await self._tx(lambda conn: conn.fetchrow(Q["queue_by_key"], key.account, key.region, key.name),
+                                 transaction=False)
+            return queue_record(row) if row is not None else None
+
+        return await self._queues.fill(key, read)
+
+    async def list_queues(self, account: str, region: str, prefix: str, after: str | None,
+                          limit: int) -> list[Queue]:
+        rows = await self._tx(lambda conn: conn.fetch(Q["list_queues"], account, region, prefix, after or "", limit),
                               transaction=False)
-        return [_queue(r) for r in rows]
+        return [queue_record(r) for r in rows]
 
-    async def delete_queue(self, account: str, name: str, now_ms: int) -> bool:
+    async def delete_queue(self, key: ResourceKey, now_ms: int) -> bool:
         async def op(conn: asyncpg.Connection) -> bool:
-            row = await conn.fetchrow(Q["queue_by_name"], account, name)
+            row = await conn.fetchrow(Q["queue_by_key"], key.account, key.region, key.name)
             if row is None:
                 return False
-            await conn.execute(Q["delete_queue"], row[0])
-            await conn.execute(Q["remember_deleted"], account, name, now_ms)
-            await self._announce_queue(conn, account, name)
+            await conn.execute(Q["delete_queue"], row["queue_id"])
+            await conn.execute(Q["remember_deleted"], key.account, key.region, key.name, now_ms)
+            await self._announce(conn, queue_notice(key))
             return True
 
         found = await self._tx(op)
-        self._by_name.pop((account, name), None)
+        self._queues.drop(key)
         return found
 
-    async def update_queue(self, account: str, name: str, attributes: dict[str, str] | None,
-                           tags: dict[str, str] | None, now_ms: int) -> Queue:
+    async def update_queue(self, key: ResourceKey, change: QueueMutation, now_ms: int) -> Queue:
         async def op(conn: asyncpg.Connection) -> Queue:
-            row = await conn.fetchrow(Q["queue_by_name"] + " FOR UPDATE", account, name)
+            row = await conn.fetchrow(Q["lock_queue_by_key"], key.account, key.region, key.name)
             if row is None:
-                raise QueueDoesNotExist()
-            current = _queue(row)
-            new_attrs = dict(attributes) if attributes is not None else current.attributes
-            new_tags = dict(tags) if tags is not None else current.tags
-            modified = now_ms if attributes is not None else current.modified_ms
-            await conn.execute(Q["update_queue"], current.queue_id, dump_map(new_attrs), dump_map(new_tags),
-                               modified)
-            await self._announce_queue(conn, account, name)
-            return Queue(current.queue_id, account, current.region, name, new_attrs, new_tags,
-                         current.created_ms, modified)
+                raise QueueDoesNotExist("The specified queue does not exist.")
+            current = queue_record(row)
+            updated = queue_changes.apply(current, change(current), now_ms)
+            await conn.execute(Q["update_queue"], updated.queue_id, dump_map(updated.attributes),
+                               dump_map(updated.tags), updated.modified_ms)
+            await self._announce(conn, queue_notice(key))
+            return updated
 
         updated = await self._tx(op)
-        self._by_name[(account, name)] = updated
+        self._queues.drop(key)
         return updated
 
-    async def dead_letter_sources(self, account: str, dlq_arn: str) -> list[Queue]:
-        rows = await self._tx(lambda conn: conn.fetch(Q["dead_letter_sources"], account, f'"{dlq_arn}"'),
-                              transaction=False)
-        return [_queue(r) for r in rows]
+    async def dead_letter_sources(self, dlq: Queue) -> list[Queue]:
+        rows = await self._tx(lambda conn: conn.fetch(Q["dead_letter_sources"], dlq.account, dlq.region,
+                                                      f'"{dlq.arn}"'), transaction=False)
+        return [queue_record(r) for r in rows]
 
-    async def queue_by_arn(self, arn: str) -> Queue | None:
+    async def _queue_by_arn(self, arn: str) -> Queue | None:
         parsed = parse_queue_arn(arn)
-        return await self.get_queue(parsed.account, parsed.name)
+        return await self.get_queue(ResourceKey(parsed.account, parsed.region, parsed.name))
 
     # ---- messages -----------------------------------------------------------
     async def send(self, queue: Queue, msgs: Sequence[NewMessage], now_ms: int,
@@ -284,9 +306,7 @@ class PostgresStore(PostgresSnsStore):
                               transaction=False)
 
     async def receive(self, queue: Queue, request: ReceiveRequest) -> ReceiveOutcome:
-        dlq = None
-        if request.max_receive_count is not None and request.dlq_name is not None:
-            dlq = await self.get_queue(queue.account, request.dlq_name)
+        dlq = await self.get_queue(request.dlq) if request.dlq is not None else None
         if queue.fifo:
             return await self._tx(lambda conn: messages.receive_fifo(conn, queue, request, dlq))
         return await self._tx(lambda conn: messages.receive_standard(conn, queue, request, dlq), transaction=False)
@@ -302,7 +322,10 @@ class PostgresStore(PostgresSnsStore):
 
     async def purge(self, queue: Queue, now_ms: int, min_interval_ms: int | None) -> None:
         async def op(conn: asyncpg.Connection) -> None:
-            last = await conn.fetchval(Q["purge_guard"], queue.queue_id)
+            found = await conn.fetchrow(Q["purge_guard"], queue.queue_id)
+            if found is None:
+                raise QueueDoesNotExist("The specified queue does not exist.")
+            last = found["last_purge_ms"]
             if min_interval_ms is not None and last is not None and now_ms - last < min_interval_ms:
                 raise PurgeQueueInProgress(
                     f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.")
@@ -319,10 +342,9 @@ class PostgresStore(PostgresSnsStore):
     async def expire(self, now_ms: int) -> int:
         async def op(conn: asyncpg.Connection) -> int:
             n = 0
-            for row in await conn.fetch(Q["all_queues"]):
-                q = _queue(row)
-                cutoff = now_ms - int(q.attributes.get("MessageRetentionPeriod", "345600")) * 1000
-                status = await conn.execute(Q["expire_messages"], q.queue_id, cutoff)
+            for row in await conn.fetch(Q["retention_periods"]):
+                cutoff = now_ms - retention_ms(load_map(row["attributes"]))
+                status = await conn.execute(Q["expire_messages"], row["queue_id"], cutoff)
                 n += int(status.split()[-1])
             await conn.execute(Q["expire_dedup"], now_ms)
             await conn.execute(Q["expire_attempts"], now_ms)
@@ -332,10 +354,7 @@ class PostgresStore(PostgresSnsStore):
         return await self._tx(op)
 
     # ---- message move tasks ---------------------------------------------------
-    async def start_move_task(self, task: MoveTask) -> MoveTask:
-        source = await self.queue_by_arn(task.source_arn)
-        if source is None:
-            raise QueueDoesNotExist()
+    async def start_move_task(self, source: Queue, task: MoveTask) -> MoveTask:
         return await self._tx(lambda conn: move_tasks.start(conn, source, task))
 
     async def list_move_tasks(self, source_arn: str, limit: int) -> list[MoveTask]:
@@ -353,11 +372,11 @@ class PostgresStore(PostgresSnsStore):
     async def move_messages(self, task: MoveTask, limit: int, now_ms: int) -> MoveTask:
         lookup: dict[str, Queue | None] = {}
         for arn in {task.source_arn, *([task.destination_arn] if task.destination_arn else [])}:
-            lookup[arn] = await self.queue_by_arn(arn)
+            lookup[arn] = await self._queue_by_arn(arn)
 
         async def by_arn(arn: str) -> Queue | None:
             if arn not in lookup:
-                lookup[arn] = await self.queue_by_arn(arn)
+                lookup[arn] = await self._queue_by_arn(arn)
             return lookup[arn]
 
         return await self._tx(lambda conn: move_tasks.move(conn, task, limit, now_ms, by_arn))

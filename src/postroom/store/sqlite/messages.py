@@ -1,45 +1,61 @@
-"""Message operations of the SQLite store, run on the writer thread inside a transaction."""
+"""Message operations of the SQLite store, run on the writer thread inside a transaction.
+
+The rules (retention, redrive, FIFO group order, deduplication scope) come from
+``postroom.core.delivery_rules``; this module only executes them in SQL.
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
 from collections.abc import Sequence
-from typing import Any
 
 from postroom.core.arns import format_sequence_number
+from postroom.core.delivery_rules import Fate, dedup_scope, fate, fifo_group_run
 from postroom.core.model import NewMessage, Queue, ReceiveOutcome, SendResult, StoredMessage
-from postroom.errors import MessageNotInflight, ReceiptHandleIsInvalid
+from postroom.errors import MessageNotInflight, QueueDoesNotExist, ReceiptHandleIsInvalid
 from postroom.store import receipts
 from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_attributes
-from postroom.store.rows import stored_message
+from postroom.store.rows import MessageRow, message_row, stored_message
 from postroom.store.sqlite.queries import Q
 
 ATTEMPT_WINDOW_MS = 300_000
-Row = tuple[Any, ...]
+
+
+def alive(conn: sqlite3.Connection, queue_id: int) -> bool:
+    """Whether the queue still exists in this transaction. Queue ids are never reused, so
+    a request that resolved a queue before it was deleted cannot write into another."""
+    return conn.execute(Q["queue_alive"], (queue_id,)).fetchone() is not None
 
 
 def send(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage], now_ms: int,
          dedup_window_ms: int) -> list[SendResult]:
-    results: list[SendResult] = []
+    if not alive(conn, queue.queue_id):
+        raise QueueDoesNotExist("The specified queue does not exist.")
+    return insert(conn, queue, messages, now_ms, dedup_window_ms)
+
+
+def insert(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage], now_ms: int,
+           dedup_window_ms: int) -> list[SendResult]:
+    """Enqueue into a queue the caller knows to be alive in this transaction."""
     qid = queue.queue_id
     if not queue.fifo:
         rows = [
-            (qid, m.message_id, None, None, None, m.body, m.md5_of_body, dump_attributes(m.attributes),
+            (qid, m.message_id, None, m.group_id, None, m.body, m.md5_of_body, dump_attributes(m.attributes),
              m.md5_of_attributes, dump_attributes(m.system_attributes), m.md5_of_system_attributes,
              m.sender_id, now_ms, now_ms + m.delay_ms, None)
             for m in messages
         ]
         conn.executemany(Q["insert_message"], rows)
         return [SendResult(m.message_id, None) for m in messages]
-    by_group = queue.attributes.get("DeduplicationScope") == "messageGroup"
+    results: list[SendResult] = []
     for m in messages:
-        scope = (m.group_id or "") if by_group else ""
+        scope = dedup_scope(queue.attributes, m.group_id)
         dedup_id = m.dedup_id or ""
         seen = conn.execute(Q["find_dedup"], (qid, scope, dedup_id)).fetchone()
-        if seen is not None and seen[2] > now_ms:
-            results.append(SendResult(seen[0], format_sequence_number(seen[1]), duplicate=True))
+        if seen is not None and seen["expires_ms"] > now_ms:
+            results.append(SendResult(seen["message_id"], format_sequence_number(seen["seq"]), duplicate=True))
             continue
         seq = conn.execute(Q["take_sequence"], (1, qid, 1)).fetchone()[0]
         conn.execute(Q["insert_message"], (
@@ -51,36 +67,28 @@ def send(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage],
     return results
 
 
-def _move_to_dlq(conn: sqlite3.Connection, source: Queue, dlq: Queue, row: Row) -> None:
+def _move_to_dlq(conn: sqlite3.Connection, source: Queue, dlq: Queue, row: MessageRow) -> None:
     seq = None
     if dlq.fifo:
         seq = conn.execute(Q["take_sequence"], (1, dlq.queue_id, 1)).fetchone()[0]
     conn.execute(Q["insert_message"], (
-        dlq.queue_id, row[1], seq, row[3], row[4], row[5], row[6], row[7], row[8], row[9], row[10],
-        row[11], row[12], row[12], source.arn))
-    conn.execute(Q["delete_message"], (row[0],))
+        dlq.queue_id, row.message_id, seq, row.group_id, row.dedup_id, row.body, row.md5_body, row.attrs,
+        row.md5_attrs, row.sys_attrs, row.md5_sys_attrs, row.sender_id, row.sent_ms, row.sent_ms, source.arn))
+    conn.execute(Q["delete_message"], (row.id,))
 
 
-def _fifo_candidates(conn: sqlite3.Connection, qid: int, req: ReceiveRequest, want: int,
-                     min_sent: int) -> list[Row]:
+def _fifo_candidates(conn: sqlite3.Connection, qid: int, now: int, want: int, min_sent: int) -> list[MessageRow]:
     """AWS: "Amazon SQS first attempts to return as many messages with the same message
     group ID as possible", in order, from the oldest group that is not locked."""
-    now = req.now_ms
     chosen: list[str] = []
-    out: list[Row] = []
+    out: list[MessageRow] = []
     while len(out) < want:
         g = conn.execute(Q["fifo_next_group"], (qid, now, json.dumps(chosen), now)).fetchone()
         if g is None:
             break
         chosen.append(g[0])
-        for row in conn.execute(Q["fifo_group_head"], (qid, g[0], want - len(out) + 10)).fetchall():
-            if row[13] > now:
-                break
-            if row[12] < min_sent:
-                continue
-            out.append(row)
-            if len(out) >= want:
-                break
+        head = conn.execute(Q["fifo_group_head"], (qid, g[0], want - len(out) + 10)).fetchall()
+        out += fifo_group_run(map(message_row, head), now, min_sent, want - len(out))
     return out
 
 
@@ -91,38 +99,40 @@ def receive(conn: sqlite3.Connection, queue: Queue, req: ReceiveRequest, dlq: Qu
         repeated = _repeat_attempt(conn, qid, req)
         if repeated is not None:
             return ReceiveOutcome(repeated)
+    if dlq is not None and not alive(conn, dlq.queue_id):
+        dlq = None
     min_sent = now - req.retention_ms
     out: list[StoredMessage] = []
     moved = 0
-    updates: list[tuple[int, int, str, int]] = []
     for _round in range(4):
         want = req.max_messages - len(out)
         if want <= 0:
             break
         if queue.fifo:
-            rows = _fifo_candidates(conn, qid, req, want, min_sent)
+            rows = _fifo_candidates(conn, qid, now, want, min_sent)
         else:
-            rows = conn.execute(Q["standard_candidates"], (qid, now, want)).fetchall()
+            rows = [message_row(r) for r in conn.execute(Q["standard_candidates"], (qid, now, want)).fetchall()]
         if not rows:
             break
         again = False
+        updates: list[tuple[int, int, str, int]] = []
         for row in rows:
-            if row[12] < min_sent:
-                conn.execute(Q["delete_message"], (row[0],))
+            outcome = fate(row.sent_ms, row.receive_count, min_sent, req.max_receive_count, dlq is not None)
+            if outcome is Fate.EXPIRE:
+                conn.execute(Q["delete_message"], (row.id,))
                 again = True
-                continue
-            if req.max_receive_count is not None and dlq is not None and row[14] >= req.max_receive_count:
+            elif outcome is Fate.DEAD_LETTER:
+                assert dlq is not None
                 _move_to_dlq(conn, queue, dlq, row)
                 moved += 1
                 again = True
-                continue
-            token = receipts.new_token()
-            first = row[15] if row[15] is not None else now
-            updates.append((now + req.visibility_ms, now, token, row[0]))
-            out.append(stored_message(qid, row, token, row[14] + 1, first))
+            else:
+                token = receipts.new_token()
+                first = row.first_receive_ms if row.first_receive_ms is not None else now
+                updates.append((now + req.visibility_ms, now, token, row.id))
+                out.append(stored_message(qid, row, token, row.receive_count + 1, first))
         if updates:
             conn.executemany(Q["mark_received"], updates)
-            updates = []
         if not again:
             break
     next_visible = None
@@ -144,10 +154,13 @@ def _repeat_attempt(conn: sqlite3.Connection, qid: int, req: ReceiveRequest) -> 
     out = []
     for handle in json.loads(found[0]):
         row_id, token = receipts.decode(handle, qid)
-        row = conn.execute(Q["message_by_row"], (row_id, qid)).fetchone()
-        if row is None or row[17] != token or row[13] <= req.now_ms:
+        raw = conn.execute(Q["message_by_row"], (row_id, qid)).fetchone()
+        if raw is None:
             return None
-        out.append(stored_message(qid, row, token, row[14], row[15]))
+        row = message_row(raw)
+        if row.token != token or row.visible_ms <= req.now_ms:
+            return None
+        out.append(stored_message(qid, row, token, row.receive_count, row.first_receive_ms or req.now_ms))
     return out
 
 
@@ -160,13 +173,9 @@ def delete(conn: sqlite3.Connection, queue: Queue, entries: Sequence[tuple[str, 
         except ReceiptHandleIsInvalid as exc:
             results.append(exc)
             continue
-        state = conn.execute(Q["message_state"], (row_id, queue.queue_id)).fetchone()
-        if state is None:
+        if conn.execute(Q["delete_by_handle"], (row_id, queue.queue_id, token)).rowcount:
             results.append(None)
-        elif state[0] == token:
-            conn.execute(Q["delete_message"], (row_id,))
-            results.append(None)
-        elif queue.fifo:
+        elif queue.fifo and conn.execute(Q["message_state"], (row_id, queue.queue_id)).fetchone() is not None:
             results.append(ReceiptHandleIsInvalid(
                 f'The receipt handle "{handle}" has expired: the message was received again since.'))
         else:
@@ -183,12 +192,9 @@ def change_visibility(conn: sqlite3.Connection, queue: Queue, changes: Sequence[
         except ReceiptHandleIsInvalid as exc:
             results.append(exc)
             continue
-        state = conn.execute(Q["message_state"], (row_id, queue.queue_id)).fetchone()
-        if state is None or state[0] != token or state[1] == 0 or state[2] <= now_ms:
-            results.append(MessageNotInflight(
-                f"Value {change.receipt_handle} for parameter ReceiptHandle is invalid. "
-                "Reason: Message does not exist or is not available for visibility timeout change."))
-            continue
-        conn.execute(Q["set_visibility"], (now_ms + change.visibility_ms, row_id))
-        results.append(None)
+        changed = conn.execute(Q["set_visibility"], (now_ms + change.visibility_ms, row_id, queue.queue_id, token,
+                                                     now_ms)).rowcount
+        results.append(None if changed else MessageNotInflight(
+            f"Value {change.receipt_handle} for parameter ReceiptHandle is invalid. "
+            "Reason: Message does not exist or is not available for visibility timeout change."))
     return results

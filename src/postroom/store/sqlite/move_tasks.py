@@ -9,16 +9,23 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-from typing import Any
 
 from postroom.core.model import MoveTask, Queue
 from postroom.errors import ResourceNotFound, UnsupportedOperation
+from postroom.store.rows import Row, message_row
+from postroom.store.sqlite.messages import alive
 from postroom.store.sqlite.queries import Q
 
 
-def _task(row: tuple[Any, ...]) -> MoveTask:
-    return MoveTask(task_handle=row[0], source_arn=row[1], destination_arn=row[2], max_per_second=row[3],
-                    status=row[4], started_ms=row[5], moved=row[6], to_move=row[7], failure_reason=row[8])
+def _task(row: Row) -> MoveTask:
+    return MoveTask(task_handle=row["task_handle"], source_arn=row["source_arn"],
+                    destination_arn=row["destination_arn"], max_per_second=row["max_per_second"],
+                    status=row["status"], started_ms=row["started_ms"], moved=row["moved"], to_move=row["to_move"],
+                    failure_reason=row["failure_reason"])
+
+
+def running(conn: sqlite3.Connection) -> list[MoveTask]:
+    return [_task(r) for r in conn.execute(Q["running_move_tasks"]).fetchall()]
 
 
 def start(conn: sqlite3.Connection, source: Queue, task: MoveTask) -> MoveTask:
@@ -45,10 +52,12 @@ def cancel(conn: sqlite3.Connection, handle: str) -> MoveTask:
     row = conn.execute(Q["move_task"], (handle,)).fetchone()
     if row is None:
         raise ResourceNotFound("Task does not exist.")
-    if row[4] != "RUNNING":
+    task = _task(row)
+    if task.status != "RUNNING":
         raise ResourceNotFound("Only active tasks can be cancelled.")
-    conn.execute(Q["update_move_task"], ("CANCELLED", row[6], None, handle))
-    return _task((*row[:4], "CANCELLED", *row[5:]))
+    conn.execute(Q["update_move_task"], ("CANCELLED", task.moved, None, handle))
+    return MoveTask(task.task_handle, task.source_arn, task.destination_arn, task.max_per_second, "CANCELLED",
+                    task.started_ms, task.moved, task.to_move, task.failure_reason)
 
 
 def move(conn: sqlite3.Connection, task: MoveTask, limit: int, now_ms: int,
@@ -64,9 +73,11 @@ def move(conn: sqlite3.Connection, task: MoveTask, limit: int, now_ms: int,
         conn.execute(Q["update_move_task"], ("FAILED", current.moved, "Source queue was deleted.", task.task_handle))
         return get(conn, task.task_handle) or current
     moved = current.moved
-    for m in conn.execute(Q["move_candidates"], (source.queue_id, row[9], limit)).fetchall():
-        target_arn = current.destination_arn or m[16]
+    for m in map(message_row, conn.execute(Q["move_candidates"], (source.queue_id, row["last_row"], limit))):
+        target_arn = current.destination_arn or m.dlq_source_arn
         target = queue_by_arn(target_arn) if target_arn else None
+        if target is not None and not alive(conn, target.queue_id):
+            target = None
         if target is None:
             reason = f"Destination queue {target_arn} does not exist." if target_arn else (
                 "Message has no DeadLetterQueueSourceArn and the task has no DestinationArn.")
@@ -75,11 +86,12 @@ def move(conn: sqlite3.Connection, task: MoveTask, limit: int, now_ms: int,
         seq = None
         if target.fifo:
             seq = conn.execute(Q["take_sequence"], (1, target.queue_id, 1)).fetchone()[0]
-        conn.execute(Q["insert_message"], (target.queue_id, m[1], seq, m[3], m[4], m[5], m[6], m[7], m[8], m[9],
-                                           m[10], m[11], m[12], now_ms, None))
-        conn.execute(Q["delete_message"], (m[0],))
+        conn.execute(Q["insert_message"], (target.queue_id, m.message_id, seq, m.group_id, m.dedup_id, m.body,
+                                           m.md5_body, m.attrs, m.md5_attrs, m.sys_attrs, m.md5_sys_attrs,
+                                           m.sender_id, m.sent_ms, now_ms, None))
+        conn.execute(Q["delete_message"], (m.id,))
         moved += 1
-    remaining = conn.execute(Q["move_candidates"], (source.queue_id, row[9], 1)).fetchone()
+    remaining = conn.execute(Q["move_candidates"], (source.queue_id, row["last_row"], 1)).fetchone()
     status = "RUNNING" if remaining is not None else "COMPLETED"
     conn.execute(Q["update_move_task"], (status, moved, None, task.task_handle))
     return get(conn, task.task_handle) or current

@@ -14,7 +14,7 @@ UPDATE queues SET next_seq = next_seq + ? WHERE queue_id = ? RETURNING next_seq 
 
 -- name: standard_candidates
 SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
-       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn, token
 FROM messages WHERE queue_id = ? AND visible_ms <= ? ORDER BY visible_ms, id LIMIT ?;
 
 -- name: fifo_next_group
@@ -31,7 +31,7 @@ ORDER BY m.id LIMIT 1;
 
 -- name: fifo_group_head
 SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
-       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn, token
 FROM messages WHERE queue_id = ? AND group_id = ? ORDER BY id LIMIT ?;
 
 -- name: mark_received
@@ -45,11 +45,16 @@ SELECT MIN(visible_ms) FROM messages WHERE queue_id = ? AND visible_ms > ?;
 -- name: message_state
 SELECT token, receive_count, visible_ms FROM messages WHERE id = ? AND queue_id = ?;
 
+-- name: delete_by_handle
+DELETE FROM messages WHERE id = ? AND queue_id = ? AND token = ?;
+
 -- name: delete_message
 DELETE FROM messages WHERE id = ?;
 
 -- name: set_visibility
-UPDATE messages SET visible_ms = ? WHERE id = ?;
+-- Only the receive the handle came from: a stale handle changes nothing.
+UPDATE messages SET visible_ms = ? WHERE id = ? AND queue_id = ? AND token = ? AND receive_count > 0
+                                     AND visible_ms > ?;
 
 -- name: purge_messages
 DELETE FROM messages WHERE queue_id = ?;
@@ -84,13 +89,19 @@ FROM messages WHERE id = ? AND queue_id = ?;
 INSERT INTO queues (account, region, name, attributes, tags, created_ms, modified_ms)
 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING queue_id;
 
--- name: queue_by_name
+-- name: queue_by_key
 SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
-FROM queues WHERE account = ? AND name = ?;
+FROM queues WHERE account = ? AND region = ? AND name = ?;
 
--- name: list_queues
+-- name: queue_by_id
 SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms
-FROM queues WHERE account = ? AND name >= ? AND name > ? ORDER BY name LIMIT ?;
+FROM queues WHERE queue_id = ?;
+
+-- name: queue_alive
+SELECT 1 FROM queues WHERE queue_id = ?;
+
+-- name: retention_periods
+SELECT queue_id, attributes FROM queues;
 
 -- name: all_queues
 SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms FROM queues;
@@ -111,10 +122,10 @@ DELETE FROM dedup WHERE queue_id = ?;
 DELETE FROM receive_attempts WHERE queue_id = ?;
 
 -- name: remember_deleted
-INSERT OR REPLACE INTO deleted_queues (account, name, deleted_ms) VALUES (?, ?, ?);
+INSERT OR REPLACE INTO deleted_queues (account, region, name, deleted_ms) VALUES (?, ?, ?, ?);
 
 -- name: deleted_at
-SELECT deleted_ms FROM deleted_queues WHERE account = ? AND name = ?;
+SELECT deleted_ms FROM deleted_queues WHERE account = ? AND region = ? AND name = ?;
 
 -- name: last_purge
 SELECT last_purge_ms FROM queues WHERE queue_id = ?;
@@ -145,7 +156,7 @@ UPDATE move_tasks SET status = ?, moved = ?, failure_reason = ? WHERE task_handl
 
 -- name: move_candidates
 SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
-       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn
+       sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, dlq_source_arn, token
 FROM messages WHERE queue_id = ? AND id <= ? ORDER BY id LIMIT ?;
 
 -- name: max_row
@@ -159,11 +170,33 @@ FROM move_tasks WHERE status = 'RUNNING' ORDER BY started_ms;
 -- name: insert_topic
 INSERT INTO topics (account, region, name, attributes, tags, created_ms) VALUES (?, ?, ?, ?, ?, ?) RETURNING topic_id;
 
--- name: topic_by_name
-SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics WHERE account = ? AND name = ?;
+-- name: topic_by_key
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics
+WHERE account = ? AND region = ? AND name = ?;
+
+-- name: topic_by_id
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics WHERE topic_id = ?;
+
+-- name: topic_versions
+SELECT subs_version, next_seq FROM topics WHERE topic_id = ?;
+
+-- name: bump_subscriptions
+UPDATE topics SET subs_version = subs_version + 1 WHERE topic_id = ?;
+
+-- name: subscriptions_of_topic
+SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+WHERE topic_id = ? ORDER BY created_ms, sub_id;
+
+-- name: subscription_by_id
+SELECT s.sub_id, s.topic_id, s.topic_arn, s.owner, s.protocol, s.endpoint, s.attributes, s.confirmed, s.token
+FROM subscriptions s WHERE s.sub_id = ?;
+
+-- name: subscription_by_token
+SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+WHERE topic_id = ? AND token = ?;
 
 -- name: all_topics
-SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics;
+SELECT topic_id, account, region, name, attributes, tags, created_ms, subs_version FROM topics;
 
 -- name: update_topic
 UPDATE topics SET attributes = ?, tags = ? WHERE topic_id = ?;
@@ -178,7 +211,8 @@ DELETE FROM subscriptions WHERE topic_id = ?;
 DELETE FROM topic_dedup WHERE topic_id = ?;
 
 -- name: all_subscriptions
-SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions;
+SELECT sub_id, topic_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+ORDER BY created_ms, sub_id;
 
 -- name: subscription_by_endpoint
 SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions

@@ -1,24 +1,25 @@
 -- postroom embedded store: the whole current schema, as the migrations build it.
-CREATE TABLE queues (
-    queue_id     INTEGER PRIMARY KEY,
-    account      TEXT    NOT NULL,
-    region       TEXT    NOT NULL,
-    name         TEXT    NOT NULL,
-    attributes   TEXT    NOT NULL,
-    tags         TEXT    NOT NULL,
-    created_ms   INTEGER NOT NULL,
-    modified_ms  INTEGER NOT NULL,
-    next_seq     INTEGER NOT NULL DEFAULT 1,
+CREATE TABLE "queues" (
+    queue_id      INTEGER PRIMARY KEY AUTOINCREMENT,
+    account       TEXT    NOT NULL,
+    region        TEXT    NOT NULL,
+    name          TEXT    NOT NULL,
+    attributes    TEXT    NOT NULL,
+    tags          TEXT    NOT NULL,
+    created_ms    INTEGER NOT NULL,
+    modified_ms   INTEGER NOT NULL,
+    next_seq      INTEGER NOT NULL DEFAULT 1,
     last_purge_ms INTEGER,
-    UNIQUE (account, name)
+    UNIQUE (account, region, name)
 );
 
 -- Names of deleted queues, for AWS's 60-second reuse rule (QueueDeletedRecently).
-CREATE TABLE deleted_queues (
+CREATE TABLE "deleted_queues" (
     account     TEXT    NOT NULL,
+    region      TEXT    NOT NULL,
     name        TEXT    NOT NULL,
     deleted_ms  INTEGER NOT NULL,
-    PRIMARY KEY (account, name)
+    PRIMARY KEY (account, region, name)
 ) WITHOUT ROWID;
 
 -- One row per stored message. visible_ms is when it can next be received: the send
@@ -85,16 +86,18 @@ CREATE TABLE move_tasks (
     failure_reason  TEXT
 );
 CREATE INDEX move_tasks_by_source ON move_tasks (source_arn, started_ms);
-CREATE TABLE topics (
-    topic_id    INTEGER PRIMARY KEY,
-    account     TEXT    NOT NULL,
-    region      TEXT    NOT NULL,
-    name        TEXT    NOT NULL,
-    attributes  TEXT    NOT NULL,
-    tags        TEXT    NOT NULL,
-    created_ms  INTEGER NOT NULL,
-    next_seq    INTEGER NOT NULL DEFAULT 1,
-    UNIQUE (account, name)
+-- subs_version moves with every change to the topic's subscriptions (see migration 0005).
+CREATE TABLE "topics" (
+    topic_id     INTEGER PRIMARY KEY AUTOINCREMENT,
+    account      TEXT    NOT NULL,
+    region       TEXT    NOT NULL,
+    name         TEXT    NOT NULL,
+    attributes   TEXT    NOT NULL,
+    tags         TEXT    NOT NULL,
+    created_ms   INTEGER NOT NULL,
+    next_seq     INTEGER NOT NULL DEFAULT 1,
+    subs_version INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (account, region, name)
 );
 
 CREATE TABLE subscriptions (

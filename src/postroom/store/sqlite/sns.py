@@ -1,9 +1,11 @@
 """Amazon SNS operations of the SQLite store, run on the writer thread.
 
-A publish is one transaction: the topic's deduplication check and sequence number (FIFO),
-every delivery into a postroom queue, every HTTP delivery into the outbox, and the
-accounting rows. Publish answers only after that commit, so an acknowledged publish
-loses no delivery on kill -9.
+A publish (one Publish, or every entry of a PublishBatch) is one transaction: the check
+that the topic's subscription set is the one the write set was planned from, the topic's
+deduplication check and sequence number (FIFO), every delivery into a postroom queue,
+every HTTP delivery into the outbox, and the accounting rows. Publish answers only after
+that commit, so an acknowledged publish loses no delivery on kill -9, and a client that
+retries a failed batch finds none of its entries already applied.
 """
 
 from __future__ import annotations
@@ -11,64 +13,102 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable
-from typing import Any
 
 from postroom.core.arns import format_sequence_number
-from postroom.core.model import Queue
-from postroom.core.sns_model import PublishPlan, PublishResult, Subscription, Topic
-from postroom.store.codec import dump_map, load_map
+from postroom.core.model import Queue, ResourceKey
+from postroom.core.publish_effects import Effects, add_entry
+from postroom.core.sns_model import (
+    OutboxOutcome,
+    PublishResult,
+    PublishWriteSet,
+    StaleSubscriptions,
+    Subscription,
+    SubscriptionSet,
+)
+from postroom.errors import NotFound
+from postroom.store.codec import dump_map
+from postroom.store.rows import subscription_record
 from postroom.store.sqlite import messages
 from postroom.store.sqlite.queries import Q
 
-QueueLookup = Callable[[str, str], Queue | None]
+QueueLookup = Callable[[ResourceKey], Queue | None]
 
 
-def topic_row(row: tuple[Any, ...]) -> Topic:
-    return Topic(row[0], row[1], row[2], row[3], load_map(row[4]), load_map(row[5]), row[6])
+def subscription_set(conn: sqlite3.Connection, topic_id: int) -> SubscriptionSet:
+    """The topic's subscriptions as this transaction sees them, with their version."""
+    version = conn.execute(Q["topic_versions"], (topic_id,)).fetchone()["subs_version"]
+    subs = tuple(subscription_record(r) for r in conn.execute(Q["subscriptions_of_topic"], (topic_id,)))
+    return SubscriptionSet(version, subs)
 
 
-def subscription_row(row: tuple[Any, ...]) -> Subscription:
-    return Subscription(row[0], row[1], row[2], row[3], row[4], load_map(row[5]), bool(row[6]), row[7])
+def live_queues(conn: sqlite3.Connection, lookup: QueueLookup) -> QueueLookup:
+    """Queues by key, as they exist inside this transaction (cached per publish)."""
+    seen: dict[ResourceKey, Queue | None] = {}
+
+    def find(key: ResourceKey) -> Queue | None:
+        if key not in seen:
+            queue = lookup(key)
+            seen[key] = queue if queue is not None and messages.alive(conn, queue.queue_id) else None
+        return seen[key]
+
+    return find
 
 
-def publish(conn: sqlite3.Connection, topic: Topic, plan_for: Callable[[str | None], PublishPlan],
-            message_id: str, dedup_id: str | None, now_ms: int, window_ms: int, dedup_window_ms: int,
-            queue: QueueLookup, subscribed: bool) -> PublishResult:
-    seq: int | None = None
-    if topic.fifo:
-        seen = conn.execute(Q["find_topic_dedup"], (topic.topic_id, dedup_id or "")).fetchone()
-        if seen is not None and seen[2] > now_ms:
-            return PublishResult(seen[0], format_sequence_number(seen[1]), duplicate=True)
-        seq = conn.execute(Q["take_topic_sequence"], (topic.topic_id,)).fetchone()[0]
-        conn.execute(Q["upsert_topic_dedup"], (topic.topic_id, dedup_id or "", message_id, seq, now_ms + window_ms))
-    seq_text = format_sequence_number(seq) if seq is not None else None
-    plan = plan_for(seq_text)
-    counts: list[tuple[str, str | None, int, int, int, int, int]] = [
-        (topic.arn, None, 1, 0 if subscribed else 1, 0, 0, 0)]
-    for d in plan.queue_deliveries:
-        target = queue(d.account, d.queue_name)
-        if target is not None:
-            messages.send(conn, target, [d.message], now_ms, dedup_window_ms)
-            counts.append((topic.arn, d.sub_arn, 0, 0, 1, 0, 0))
-            continue
-        # The subscribed queue is gone: the delivery failed; it goes to the subscription's DLQ if any.
-        counts.append((topic.arn, d.sub_arn, 0, 0, 0, 0, 1))
-        dlq = queue(*d.dlq) if d.dlq is not None else None
-        if dlq is not None:
-            messages.send(conn, dlq, [d.message], now_ms, dedup_window_ms)
-    for h in plan.http_deliveries:
+def publish(conn: sqlite3.Connection, write_set: PublishWriteSet, now_ms: int, window_ms: int,
+            lookup: QueueLookup) -> list[PublishResult]:
+    topic = write_set.topic
+    state = conn.execute(Q["topic_versions"], (topic.topic_id,)).fetchone()
+    if state is None:
+        raise NotFound("Topic does not exist")
+    if state["subs_version"] != write_set.subscriptions_version:
+        raise StaleSubscriptions(topic.arn)
+    queue = live_queues(conn, lookup)
+    results: list[PublishResult] = []
+    effects = Effects()
+    for plan in write_set.entries:
+        seq_text: str | None = None
+        if topic.fifo:
+            seen = conn.execute(Q["find_topic_dedup"], (topic.topic_id, plan.dedup_id or "")).fetchone()
+            if seen is not None and seen["expires_ms"] > now_ms:
+                results.append(PublishResult(seen["message_id"], format_sequence_number(seen["seq"]), duplicate=True))
+                continue
+            seq = conn.execute(Q["take_topic_sequence"], (topic.topic_id,)).fetchone()[0]
+            conn.execute(Q["upsert_topic_dedup"], (topic.topic_id, plan.dedup_id or "", plan.message_id, seq,
+                                                   now_ms + window_ms))
+            seq_text = format_sequence_number(seq)
+        add_entry(effects, topic.arn, plan, seq_text, write_set.subscribed, lambda key: queue(key) is not None)
+        results.append(PublishResult(plan.message_id, seq_text))
+    for key, message in effects.inserts:
+        target = queue(key)
+        assert target is not None
+        messages.insert(conn, target, [message], now_ms, window_ms)
+    for h in effects.outbox:
         conn.execute(Q["insert_outbox"], (h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms, now_ms))
-    counts += [(topic.arn, arn, 0, 0, 0, 1, 0) for arn in plan.filtered_out]
-    counts += [(topic.arn, arn, 0, 0, 0, 0, 1) for arn in plan.failed]
-    conn.executemany(Q["insert_counts"], counts)
-    return PublishResult(plan.message_id, seq_text)
+    conn.executemany(Q["insert_counts"], effects.counts)
+    return results
 
 
-def save_subscription(conn: sqlite3.Connection, topic: Topic, sub: Subscription, now_ms: int) -> Subscription:
-    row = conn.execute(Q["subscription_by_endpoint"], (topic.topic_id, sub.protocol, sub.endpoint)).fetchone()
+def finish_outbox(conn: sqlite3.Connection, outcome: OutboxOutcome, now_ms: int, lookup: QueueLookup) -> None:
+    conn.execute(Q["delete_outbox"], (outcome.item_id,))
+    if outcome.dead_letter is not None:
+        key, message = outcome.dead_letter
+        dlq = live_queues(conn, lookup)(key)
+        if dlq is not None:
+            messages.insert(conn, dlq, [message], now_ms, 300_000)
+    if outcome.counted:
+        conn.execute(Q["insert_counts"], (outcome.topic_arn, outcome.sub_arn, 0, 0, int(outcome.delivered), 0,
+                                          int(not outcome.delivered)))
+
+
+def save_subscription(conn: sqlite3.Connection, topic_id: int, sub: Subscription, now_ms: int) -> Subscription:
+    """Subscribe: the existing subscription of the same (protocol, endpoint), or ``sub`` added."""
+    if conn.execute(Q["topic_versions"], (topic_id,)).fetchone() is None:
+        raise NotFound("Topic does not exist")
+    row = conn.execute(Q["subscription_by_endpoint"], (topic_id, sub.protocol, sub.endpoint)).fetchone()
     if row is not None:
-        return subscription_row(row)
-    conn.execute(Q["insert_subscription"], (sub.sub_id, topic.topic_id, sub.topic_arn, sub.owner, sub.protocol,
+        return subscription_record(row)
+    conn.execute(Q["insert_subscription"], (sub.sub_id, topic_id, sub.topic_arn, sub.owner, sub.protocol,
                                             sub.endpoint, dump_map(sub.attributes), int(sub.confirmed), sub.token,
                                             now_ms))
+    conn.execute(Q["bump_subscriptions"], (topic_id,))
     return sub

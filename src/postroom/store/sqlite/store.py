@@ -1,10 +1,18 @@
 """The embedded SQLite store: one database file in WAL mode, written by one thread with
-group commit (see ``writer.py``).
+group commit (see ``writer.py``), read by another without waiting for writers.
 
 Durability: with ``durability="full"`` (the default) SQLite runs with
 ``synchronous=FULL``, so every acknowledged commit has been fsync'd and survives a power
 cut. ``"relaxed"`` uses ``synchronous=NORMAL``: in WAL mode a crash of the process (even
 ``kill -9``) still loses nothing committed, but a power cut may lose the last commits.
+
+Caches: queue, topic and subscription records are kept in memory. This process is the
+file's only writer (the server holds a lock on the data dir), so the caches are exact:
+they are filled from the database at start and changed only by commit hooks on the
+writer thread, in commit order, before the caller of a change is answered. Each cache is
+replaced whole (copy on write), so a reader on the event loop always sees one consistent
+state. Decisions that must be exact inside a transaction (does the queue still exist?
+is the subscription set the one a publish was planned from?) read the database there.
 """
 
 from __future__ import annotations
@@ -13,23 +21,37 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from postroom.core import queue_changes
 from postroom.core.arns import parse_queue_arn
-from postroom.core.model import MoveTask, NewMessage, Queue, QueueCounts, ReceiveOutcome, SendResult
+from postroom.core.delivery_rules import retention_ms
+from postroom.core.model import (
+    MoveTask,
+    NewMessage,
+    Queue,
+    QueueCounts,
+    QueueMutation,
+    ReceiveOutcome,
+    ResourceKey,
+    SendResult,
+)
 from postroom.errors import PurgeQueueInProgress, QueueDeletedRecently, QueueDoesNotExist
 from postroom.store.base import ReceiveRequest, VisibilityChange
-from postroom.store.codec import dump_map
+from postroom.store.codec import dump_map, load_map
 from postroom.store.rows import queue_record
 from postroom.store.sqlite import messages, move_tasks
 from postroom.store.sqlite.migrate import upgrade
 from postroom.store.sqlite.queries import Q
+from postroom.store.sqlite.reader import Reader
 from postroom.store.sqlite.sns_store import SqliteSnsStore
-from postroom.store.sqlite.writer import Writer
+from postroom.store.sqlite.writer import Writer, after_commit
 
-_queue = queue_record
+# The SNS accounting is insert-only (no hot counter row); the retention sweep folds it.
+FOLD_COUNTS_AFTER = 1_000
 
 
 def open_connection(path: Path, durability: str = "full") -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute(f"PRAGMA synchronous={'FULL' if durability == 'full' else 'NORMAL'}")
     conn.execute("PRAGMA foreign_keys=OFF")
@@ -39,104 +61,99 @@ def open_connection(path: Path, durability: str = "full") -> sqlite3.Connection:
     return conn
 
 
-# The SNS accounting is insert-only (no hot counter row); the retention sweep folds it.
-FOLD_COUNTS_AFTER = 1_000
-
-
 class SqliteStore(SqliteSnsStore):
-    """Implements ``postroom.store.base.Store`` on one SQLite file.
-
-    Queue records are cached in memory: this process is the file's only writer (the
-    server holds a lock on the data dir), so the cache is exact; it is filled from the
-    database at start and updated only after each change has committed.
-    """
+    """Implements ``postroom.store.base.Store`` on one SQLite file."""
 
     def __init__(self, path: Path, durability: str = "full") -> None:
         self.path = path
         conn = open_connection(path, durability)
         upgrade(conn)
-        self._by_name: dict[tuple[str, str], Queue] = {}
+        self._queues: dict[ResourceKey, Queue] = {}
         for row in conn.execute(Q["all_queues"]).fetchall():
-            q = _queue(row)
-            self._by_name[(q.account, q.name)] = q
+            q = queue_record(row)
+            self._queues[q.key] = q
         self._load_sns(conn)
         self._writer = Writer(conn)
+        self._reader = Reader(path)
+
+    def _cache_queue(self, key: ResourceKey, queue: Queue | None) -> None:
+        """Commit hook: replace the queue cache with one that has ``queue`` (or not) at ``key``."""
+        updated = dict(self._queues)
+        if queue is None:
+            updated.pop(key, None)
+        else:
+            updated[key] = queue
+        self._queues = updated
 
     # ---- queues -------------------------------------------------------------
-    async def create_queue(self, account: str, region: str, name: str, attributes: dict[str, str],
-                           tags: dict[str, str], now_ms: int, reuse_after_ms: int | None) -> tuple[Queue, bool]:
+    async def create_queue(self, key: ResourceKey, attributes: dict[str, str], tags: dict[str, str], now_ms: int,
+                           reuse_after_ms: int | None) -> tuple[Queue, bool]:
         def op(conn: sqlite3.Connection) -> tuple[Queue, bool]:
-            row = conn.execute(Q["queue_by_name"], (account, name)).fetchone()
+            row = conn.execute(Q["queue_by_key"], (key.account, key.region, key.name)).fetchone()
             if row is not None:
-                return _queue(row), False
+                return queue_record(row), False
             if reuse_after_ms is not None:
-                gone = conn.execute(Q["deleted_at"], (account, name)).fetchone()
+                gone = conn.execute(Q["deleted_at"], (key.account, key.region, key.name)).fetchone()
                 if gone is not None and now_ms - gone[0] < reuse_after_ms:
                     raise QueueDeletedRecently(
                         "You must wait 60 seconds after deleting a queue before you can create "
                         "another with the same name.")
-            qid = conn.execute(Q["insert_queue"], (account, region, name, dump_map(attributes), dump_map(tags),
-                                                   now_ms, now_ms)).fetchone()[0]
-            return Queue(qid, account, region, name, dict(attributes), dict(tags), now_ms, now_ms), True
+            qid = conn.execute(Q["insert_queue"], (key.account, key.region, key.name, dump_map(attributes),
+                                                   dump_map(tags), now_ms, now_ms)).fetchone()[0]
+            queue = Queue(qid, key.account, key.region, key.name, dict(attributes), dict(tags), now_ms, now_ms)
+            after_commit(lambda: self._cache_queue(key, queue))
+            return queue, True
 
-        queue, created = await self._writer.call(op)
-        self._by_name[(account, name)] = queue
-        return queue, created
+        return await self._writer.call(op)
 
-    async def get_queue(self, account: str, name: str) -> Queue | None:
-        return self._by_name.get((account, name))
+    async def get_queue(self, key: ResourceKey, *, fresh: bool = False) -> Queue | None:
+        return self._queues.get(key)
 
-    async def list_queues(self, account: str, prefix: str, after: str | None, limit: int) -> list[Queue]:
-        names = sorted(n for (a, n) in self._by_name if a == account and n.startswith(prefix)
-                       and (after is None or n > after))
-        return [self._by_name[(account, n)] for n in names[:limit]]
+    async def list_queues(self, account: str, region: str, prefix: str, after: str | None,
+                          limit: int) -> list[Queue]:
+        queues = self._queues
+        names = sorted(k.name for k in queues if k.account == account and k.region == region
+                       and k.name.startswith(prefix) and (after is None or k.name > after))
+        return [queues[ResourceKey(account, region, n)] for n in names[:limit]]
 
-    async def delete_queue(self, account: str, name: str, now_ms: int) -> bool:
-        queue = self._by_name.get((account, name))
-        if queue is None:
-            return False
+    async def delete_queue(self, key: ResourceKey, now_ms: int) -> bool:
+        def op(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(Q["queue_by_key"], (key.account, key.region, key.name)).fetchone()
+            if row is None:
+                return False
+            qid = row["queue_id"]
+            conn.execute(Q["delete_queue"], (qid,))
+            conn.execute(Q["delete_queue_messages"], (qid,))
+            conn.execute(Q["delete_queue_dedup"], (qid,))
+            conn.execute(Q["delete_queue_attempts"], (qid,))
+            conn.execute(Q["remember_deleted"], (key.account, key.region, key.name, now_ms))
+            after_commit(lambda: self._cache_queue(key, None))
+            return True
 
-        def op(conn: sqlite3.Connection) -> None:
-            conn.execute(Q["delete_queue"], (queue.queue_id,))
-            conn.execute(Q["delete_queue_messages"], (queue.queue_id,))
-            conn.execute(Q["delete_queue_dedup"], (queue.queue_id,))
-            conn.execute(Q["delete_queue_attempts"], (queue.queue_id,))
-            conn.execute(Q["remember_deleted"], (account, name, now_ms))
+        return await self._writer.call(op)
 
-        await self._writer.call(op)
-        self._by_name.pop((account, name), None)
-        return True
+    async def update_queue(self, key: ResourceKey, change: QueueMutation, now_ms: int) -> Queue:
+        def op(conn: sqlite3.Connection) -> Queue:
+            row = conn.execute(Q["queue_by_key"], (key.account, key.region, key.name)).fetchone()
+            if row is None:
+                raise QueueDoesNotExist("The specified queue does not exist.")
+            updated = queue_changes.apply(queue_record(row), change(queue_record(row)), now_ms)
+            conn.execute(Q["update_queue"], (dump_map(updated.attributes), dump_map(updated.tags),
+                                             updated.modified_ms, updated.queue_id))
+            after_commit(lambda: self._cache_queue(key, updated))
+            return updated
 
-    async def update_queue(self, account: str, name: str, attributes: dict[str, str] | None,
-                           tags: dict[str, str] | None, now_ms: int) -> Queue:
-        current = self._by_name.get((account, name))
-        if current is None:
-            raise QueueDoesNotExist()
-        new_attrs = dict(attributes) if attributes is not None else current.attributes
-        new_tags = dict(tags) if tags is not None else current.tags
-        modified = now_ms if attributes is not None else current.modified_ms
-        updated = Queue(current.queue_id, account, current.region, name, new_attrs, new_tags,
-                        current.created_ms, modified)
+        return await self._writer.call(op)
 
-        def op(conn: sqlite3.Connection) -> None:
-            conn.execute(Q["update_queue"], (dump_map(new_attrs), dump_map(new_tags), modified, current.queue_id))
+    async def dead_letter_sources(self, dlq: Queue) -> list[Queue]:
+        needle = f'"{dlq.arn}"'
+        return [q for k, q in sorted(self._queues.items())
+                if k.account == dlq.account and k.region == dlq.region and needle in q.attributes.get(
+                    "RedrivePolicy", "")]
 
-        await self._writer.call(op)
-        if (account, name) in self._by_name:
-            self._by_name[(account, name)] = updated
-        return updated
-
-    async def dead_letter_sources(self, account: str, dlq_arn: str) -> list[Queue]:
-        found = []
-        for (a, _name), q in sorted(self._by_name.items()):
-            policy = q.attributes.get("RedrivePolicy")
-            if a == account and policy and f'"{dlq_arn}"' in policy:
-                found.append(q)
-        return found
-
-    def queue_by_arn(self, arn: str) -> Queue | None:
+    def _queue_by_arn(self, arn: str) -> Queue | None:
         parsed = parse_queue_arn(arn)
-        return self._by_name.get((parsed.account, parsed.name))
+        return self._queues.get(ResourceKey(parsed.account, parsed.region, parsed.name))
 
     # ---- messages -----------------------------------------------------------
     async def send(self, queue: Queue, msgs: Sequence[NewMessage], now_ms: int,
@@ -144,9 +161,7 @@ class SqliteStore(SqliteSnsStore):
         return await self._writer.call(lambda conn: messages.send(conn, queue, msgs, now_ms, dedup_window_ms))
 
     async def receive(self, queue: Queue, request: ReceiveRequest) -> ReceiveOutcome:
-        dlq = None
-        if request.max_receive_count is not None and request.dlq_name is not None:
-            dlq = self._by_name.get((queue.account, request.dlq_name))
+        dlq = self._queues.get(request.dlq) if request.dlq is not None else None
         return await self._writer.call(lambda conn: messages.receive(conn, queue, request, dlq))
 
     async def delete(self, queue: Queue, receipt_handles: Sequence[tuple[str, str]],
@@ -159,6 +174,8 @@ class SqliteStore(SqliteSnsStore):
 
     async def purge(self, queue: Queue, now_ms: int, min_interval_ms: int | None) -> None:
         def op(conn: sqlite3.Connection) -> None:
+            if conn.execute(Q["queue_alive"], (queue.queue_id,)).fetchone() is None:
+                raise QueueDoesNotExist("The specified queue does not exist.")
             if min_interval_ms is not None:
                 last = conn.execute(Q["last_purge"], (queue.queue_id,)).fetchone()
                 if last is not None and last[0] is not None and now_ms - last[0] < min_interval_ms:
@@ -174,16 +191,14 @@ class SqliteStore(SqliteSnsStore):
             v, f, d = conn.execute(Q["count_messages"], (now_ms, now_ms, now_ms, queue.queue_id)).fetchone()
             return QueueCounts(int(v), int(f), int(d))
 
-        return await self._writer.call(op)
+        return await self._reader.call(op)
 
     async def expire(self, now_ms: int) -> int:
-        queues = list(self._by_name.values())
-
         def op(conn: sqlite3.Connection) -> int:
             n = 0
-            for q in queues:
-                cutoff = now_ms - int(q.attributes.get("MessageRetentionPeriod", "345600")) * 1000
-                n += conn.execute(Q["expire_messages"], (q.queue_id, cutoff)).rowcount
+            for row in conn.execute(Q["retention_periods"]).fetchall():
+                cutoff = now_ms - retention_ms(load_map(row["attributes"]))
+                n += conn.execute(Q["expire_messages"], (row["queue_id"], cutoff)).rowcount
             conn.execute(Q["expire_dedup"], (now_ms,))
             conn.execute(Q["expire_attempts"], (now_ms,))
             last, rows = conn.execute(Q["max_count_id"]).fetchone()
@@ -195,28 +210,24 @@ class SqliteStore(SqliteSnsStore):
         return await self._writer.call(op)
 
     # ---- message move tasks ---------------------------------------------------
-    async def start_move_task(self, task: MoveTask) -> MoveTask:
-        source = self.queue_by_arn(task.source_arn)
-        if source is None:
-            raise QueueDoesNotExist()
+    async def start_move_task(self, source: Queue, task: MoveTask) -> MoveTask:
         return await self._writer.call(lambda conn: move_tasks.start(conn, source, task))
 
     async def list_move_tasks(self, source_arn: str, limit: int) -> list[MoveTask]:
-        return await self._writer.call(lambda conn: move_tasks.list_for(conn, source_arn, limit))
+        return await self._reader.call(lambda conn: move_tasks.list_for(conn, source_arn, limit))
 
     async def running_move_tasks(self) -> list[MoveTask]:
-        return await self._writer.call(
-            lambda conn: [move_tasks._task(r) for r in conn.execute(Q["running_move_tasks"]).fetchall()])
+        return await self._reader.call(move_tasks.running)
 
     async def get_move_task(self, task_handle: str) -> MoveTask | None:
-        return await self._writer.call(lambda conn: move_tasks.get(conn, task_handle))
+        return await self._reader.call(lambda conn: move_tasks.get(conn, task_handle))
 
     async def cancel_move_task(self, task_handle: str) -> MoveTask:
         return await self._writer.call(lambda conn: move_tasks.cancel(conn, task_handle))
 
     async def move_messages(self, task: MoveTask, limit: int, now_ms: int) -> MoveTask:
         return await self._writer.call(
-            lambda conn: move_tasks.move(conn, task, limit, now_ms, self.queue_by_arn))
+            lambda conn: move_tasks.move(conn, task, limit, now_ms, self._queue_by_arn))
 
     async def shared_setting(self, name: str, make: Callable[[], str]) -> str:
         def op(conn: sqlite3.Connection) -> str:
@@ -229,8 +240,9 @@ class SqliteStore(SqliteSnsStore):
 
         return await self._writer.call(op)
 
-    def set_wakeup(self, callback: Callable[[int], None]) -> None:
+    def set_wakeup(self, callback: Callable[[int | None], None]) -> None:
         """One process owns the file, and it wakes its own long polls."""
 
     async def close(self) -> None:
         self._writer.close()
+        self._reader.close()

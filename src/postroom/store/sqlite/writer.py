@@ -5,6 +5,17 @@ operation is queued to this thread; the thread takes everything that is waiting,
 each operation inside its own SAVEPOINT (so one failing operation undoes only itself)
 and commits them all in a single transaction — one fsync for the whole group. Callers
 are answered only after that commit, so an acknowledged operation is on disk.
+
+An operation can register work to run at commit (:func:`after_commit`): the store's
+caches change there, on this thread, in commit order, before any caller of the group is
+answered — so a cache never shows what a rolled-back operation wrote, and never lags
+behind what a caller has been told.
+
+Faults: an operation that raises an ``Exception`` fails alone. Anything else (a
+``BaseException`` such as SystemExit from deep inside a driver) rolls the whole group
+back and fails its callers with ServiceUnavailable; the thread carries on with the next
+group. If the connection itself is unusable, every queued and later call fails with
+ServiceUnavailable at once instead of hanging.
 """
 
 from __future__ import annotations
@@ -24,11 +35,23 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Op = Callable[[sqlite3.Connection], Any]
 _Item = tuple[Op, "asyncio.Future[Any]", asyncio.AbstractEventLoop]
+_Outcome = tuple["asyncio.Future[Any]", Any, BaseException | None]
 
 MAX_GROUP = 512
 
+_local = threading.local()
 
-def _resolve(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+
+def after_commit(hook: Callable[[], None]) -> None:
+    """Run ``hook`` on the writer thread once the running operation has committed (not
+    if it fails or its group rolls back). Only valid inside a writer operation."""
+    hooks: list[Callable[[], None]] | None = getattr(_local, "hooks", None)
+    if hooks is None:
+        raise RuntimeError("after_commit() called outside a writer operation")
+    hooks.append(hook)
+
+
+def _resolve(results: list[_Outcome]) -> None:
     for fut, value, exc in results:
         if fut.done():
             continue
@@ -46,14 +69,19 @@ class Writer:
         self._queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="postroom-sqlite-writer", daemon=True)
         self._closed = False
+        self._broken: str | None = None
         self._thread.start()
 
     async def call(self, op: Callable[[sqlite3.Connection], T]) -> T:
+        if self._broken is not None:
+            raise ServiceUnavailable(f"The store cannot write: {self._broken}")
         if self._closed:
             raise ServiceUnavailable("The store is shutting down.")
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[T] = loop.create_future()
         self._queue.put((op, fut, loop))
+        if self._broken is not None:  # broke while we queued: the thread no longer drains
+            self._fail_queued()
         return await fut
 
     def close(self) -> None:
@@ -66,7 +94,6 @@ class Writer:
         self._conn.close()
 
     def _run(self) -> None:
-        conn = self._conn
         stop = False
         while not stop:
             item = self._queue.get()
@@ -82,17 +109,50 @@ class Writer:
                     stop = True
                     break
                 batch.append(nxt)
-            self._run_group(conn, batch)
+            try:
+                outcomes = self._run_group(self._conn, batch)
+            except BaseException as exc:  # the group failed as a whole: nothing of it committed
+                outcomes = self._abandon(batch, exc)
+            _answer(batch, outcomes)
+            if self._broken is not None:
+                self._fail_queued()
+                return
+
+    def _abandon(self, batch: list[_Item], exc: BaseException) -> list[_Outcome]:
+        log.error("SQLite writer: a group failed with %r; rolling it back", exc, exc_info=exc)
+        try:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+        except BaseException as rollback_error:
+            self._broken = f"the connection failed ({rollback_error!r})"
+            log.critical("SQLite writer cannot roll back; failing every call from now on", exc_info=True)
+        failure = ServiceUnavailable(f"The store could not complete the request ({type(exc).__name__}).")
+        return [(fut, None, failure) for _op, fut, _loop in batch]
+
+    def _fail_queued(self) -> None:
+        failure = ServiceUnavailable(f"The store cannot write: {self._broken}")
+        pending: list[_Item] = []
+        while True:
+            try:
+                nxt = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if nxt is not None:
+                pending.append(nxt)
+        _answer(pending, [(fut, None, failure) for _op, fut, _loop in pending])
 
     @staticmethod
-    def _run_group(conn: sqlite3.Connection, batch: list[_Item]) -> None:
-        outcomes: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+    def _run_group(conn: sqlite3.Connection, batch: list[_Item]) -> list[_Outcome]:
+        outcomes: list[_Outcome] = []
+        hooks: list[Callable[[], None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
             single = len(batch) == 1
             for op, fut, _loop in batch:
                 if not single:
                     conn.execute("SAVEPOINT op")
+                mine: list[Callable[[], None]] = []
+                _local.hooks = mine
                 try:
                     value = op(conn)
                 except Exception as exc:
@@ -104,8 +164,11 @@ class Writer:
                         conn.execute("RELEASE op")
                     outcomes.append((fut, None, exc))
                     continue
+                finally:
+                    _local.hooks = None
                 if not single:
                     conn.execute("RELEASE op")
+                hooks.extend(mine)
                 outcomes.append((fut, value, None))
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -115,12 +178,21 @@ class Writer:
             except sqlite3.Error:
                 pass
             failure = ServiceUnavailable(f"The store could not commit: {exc}")
-            outcomes = [(fut, None, failure) for _op, fut, _loop in batch]
-        by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], Any, BaseException | None]]] = {}
-        for (_op, _fut, loop), outcome in zip(batch, outcomes, strict=True):
-            by_loop.setdefault(loop, []).append(outcome)
-        for loop, results in by_loop.items():
+            return [(fut, None, failure) for _op, fut, _loop in batch]
+        for hook in hooks:
             try:
-                loop.call_soon_threadsafe(_resolve, results)
-            except RuntimeError:
-                pass
+                hook()
+            except BaseException:  # committed already: its callers are answered with success
+                log.exception("SQLite writer: a commit hook failed")
+        return outcomes
+
+
+def _answer(batch: list[_Item], outcomes: list[_Outcome]) -> None:
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for (_op, _fut, loop), outcome in zip(batch, outcomes, strict=True):
+        by_loop.setdefault(loop, []).append(outcome)
+    for loop, results in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_resolve, results)
+        except RuntimeError:
+            pass
