@@ -9,6 +9,11 @@ JSON lines and the table are written to bench/results/<timestamp>.jsonl and .md.
     .venv/bin/python bench/run.py --servers postroom --n 50000
     .venv/bin/python bench/run.py --servers moto --moto-n 300 --moto-n-fifo 200
     .venv/bin/python bench/run.py --endpoint http://127.0.0.1:9700 --server-pid 1234
+    .venv/bin/python bench/run.py --baseline HEAD~1 --servers postroom,postroom-base,postroom-pg,postroom-pg-base
+
+With ``--baseline REV`` the servers ``postroom-base`` and ``postroom-pg-base`` run the code of REV
+(from a temporary git worktree), so a change is compared with what came before it in one run, on
+one machine; the table gains new/base ratio columns.
 
 See bench/README.md for what the workloads are and how to read the numbers.
 """
@@ -34,7 +39,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_SQSBENCH = REPO.parent / "shared" / "bench" / "sqsbench.py"
 BIN = Path(sys.executable).parent
-KNOWN_SERVERS = ("postroom", "postroom-pg", "moto")
+KNOWN_SERVERS = ("postroom", "postroom-pg", "postroom-base", "postroom-pg-base", "moto")
+PG_SERVERS = ("postroom-pg", "postroom-pg-base")
+BASELINE_SRC: Path | None = None  # src/ of the --baseline worktree, set by main()
 PG_DSN = os.environ.get("POSTROOM_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 WORKLOAD_NAMES = {"w1": "W1 SendMessage", "w2": "W2 SendMessageBatch (10)", "w3": "W3 receive + delete batch",
                   "w4": "W4 FIFO ordered drain", "w5": "W5 SNS fan-out", "w6": "W6 boto3 round trip"}
@@ -75,7 +82,9 @@ def server_command(name: str, port: int, data_dir: Path, pg_schema: str = "") ->
         exe = BIN / "postroom"
         base = [str(exe)] if exe.exists() else [sys.executable, "-m", "postroom"]
         sep = "&" if "?" in PG_DSN else "?"
-        store = ["--store", f"{PG_DSN}{sep}schema={pg_schema}"] if name == "postroom-pg" else []
+        store = ["--store", f"{PG_DSN}{sep}schema={pg_schema}"] if name in PG_SERVERS else []
+        if name.endswith("-base"):
+            base = [sys.executable, "-m", "postroom"]
         return [*base, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir),
                 "--log-level", "warning", *store]
     if name == "moto":
@@ -112,12 +121,17 @@ class Server:
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
         self.log_path = log_path
-        self.pg_schema = f"bench_{os.getpid()}_{self.port}" if name == "postroom-pg" else ""
+        self.pg_schema = f"bench_{os.getpid()}_{self.port}" if name in PG_SERVERS else ""
         cmd, preexec = pinned(server_command(name, self.port, self.data_dir / "data", self.pg_schema), core)
         self.cmd = cmd
+        env = dict(os.environ)
+        if name.endswith("-base"):
+            if BASELINE_SRC is None:
+                raise SystemExit(f"{name} needs --baseline REV")
+            env["PYTHONPATH"] = str(BASELINE_SRC)
         self._log = open(log_path, "wb")  # noqa: SIM115 - open for the life of the process
         self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, preexec_fn=preexec)
+                                     stdin=subprocess.DEVNULL, preexec_fn=preexec, env=env)
         # taskset execs the server, so this pid is the server's own (sqsbench measures its tree)
         self.pid = self.proc.pid
 
@@ -320,8 +334,9 @@ def table(runs: list[Run], workloads: list[str]) -> str:
     names = [r.name for r in runs]
     with_ratio = "postroom" in names and "moto" in names
     with_pg = "postroom-pg" in names and "postroom" in names
+    pairs = [(new, new + "-base") for new in ("postroom", "postroom-pg") if new in names and new + "-base" in names]
     head = (["workload", "metric", *names] + (["postroom/moto"] if with_ratio else [])
-            + (["pg/sqlite"] if with_pg else []))
+            + (["pg/sqlite"] if with_pg else []) + [f"{new} new/base" for new, _ in pairs])
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for wl in workloads:
         if wl not in ("w1", "w2", "w3", "w4", "w5"):
@@ -341,6 +356,8 @@ def table(runs: list[Run], workloads: list[str]) -> str:
             if with_pg:
                 row.append(ratio(value(results["postroom-pg"], key), value(results["postroom"], key))
                            if _better is not None else "")
+            for new, base in pairs:
+                row.append(ratio(value(results[new], key), value(results[base], key)) if _better is not None else "")
             out.append("| " + " | ".join(row) + " |")
             first = False
     return "\n".join(out)
@@ -378,6 +395,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="comma list of servers to start: postroom (SQLite), postroom-pg (PostgreSQL, "
                     "POSTROOM_TEST_PG_DSN), moto")
     ap.add_argument("--endpoint", default="", help="bench an already-running server at this URL instead")
+    ap.add_argument("--baseline", default="", help="git revision the *-base servers run (a temporary worktree)")
     ap.add_argument("--label", default="external", help="name of the --endpoint server in the table")
     ap.add_argument("--server-pid", type=int, default=0, help="pid of the --endpoint server, for its CPU time")
     ap.add_argument("--workloads", default="w1,w2,w3,w4,w5")
@@ -411,7 +429,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global BASELINE_SRC
     args = parse_args(argv)
+    worktree = None
+    if args.baseline:
+        worktree = Path(tempfile.mkdtemp(prefix="bench-baseline-"))
+        subprocess.run(["git", "worktree", "add", "--detach", str(worktree), args.baseline], cwd=REPO, check=True,
+                       capture_output=True)
+        BASELINE_SRC = worktree / "src"
+    try:
+        return _main(args)
+    finally:
+        if worktree is not None:
+            subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=REPO, capture_output=True)
+
+
+def _main(args: argparse.Namespace) -> int:
     workloads = [w.strip().lower() for w in args.workloads.split(",") if w.strip()]
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     args.results_dir.mkdir(parents=True, exist_ok=True)

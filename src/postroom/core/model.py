@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, order=True)
-class ResourceKey:
+class ResourceKey(NamedTuple):
     """Who owns a resource and where it lives: AWS scopes every queue and topic by
     account *and* region ("Amazon SQS queues and Amazon SNS topics are regional
     resources"), so two regions may each have a queue called ``orders`` and they are
-    different queues. Every store key, cache, change notice and ARN is built from it."""
+    different queues. Every store key, cache, change notice and ARN is built from it.
+    (A named tuple: it is built and hashed on every request.)"""
 
     account: str
     region: str

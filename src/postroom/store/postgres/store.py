@@ -115,11 +115,13 @@ class PostgresStore(PostgresSnsStore):
         return store
 
     # ---- plumbing -------------------------------------------------------------
-    async def _tx(self, op: Callable[[asyncpg.Connection], Awaitable[T]], transaction: bool = True) -> T:
+    async def _tx(self, op: Callable[[asyncpg.Connection], Awaitable[T]], transaction: bool = True,
+                  single_statement: bool = False) -> T:
         """Run ``op`` on a pooled connection, in a transaction unless told otherwise. Only
-        a transaction is retried whole after a deadlock (it was undone entirely); an op
-        without one retries its own atomic steps (``messages.atomically``)."""
-        attempts = messages.ATTEMPTS if transaction else 1
+        what is atomic is retried whole after a deadlock (it was undone entirely): a
+        transaction, or an op of one statement; any other op retries its own atomic steps
+        (``messages.atomically``)."""
+        attempts = messages.ATTEMPTS if transaction or single_statement else 1
         for attempt in range(attempts):
             touched, token = wakeups.begin()
             try:
@@ -298,12 +300,12 @@ class PostgresStore(PostgresSnsStore):
         if not queue.fifo:
             return await self._standard_sends.submit(queue.queue_id, [(queue, m, now_ms) for m in msgs])
         return await self._tx(lambda conn: messages.send(conn, queue, msgs, now_ms, dedup_window_ms),
-                              transaction=len(msgs) > 1)
+                              transaction=len(msgs) > 1, single_statement=True)
 
     async def _flush_standard(self, _queue_id: int, items: list[tuple[Queue, NewMessage, int]]) -> list[SendResult]:
         queue = items[0][0]
         return await self._tx(lambda conn: messages.send_standard(conn, queue, [(m, t) for _, m, t in items]),
-                              transaction=False)
+                              transaction=False, single_statement=True)
 
     async def receive(self, queue: Queue, request: ReceiveRequest) -> ReceiveOutcome:
         dlq = await self.get_queue(request.dlq) if request.dlq is not None else None
@@ -314,7 +316,7 @@ class PostgresStore(PostgresSnsStore):
     async def delete(self, queue: Queue, receipt_handles: Sequence[tuple[str, str]],
                      now_ms: int) -> list[Exception | None]:
         return await self._tx(lambda conn: messages.delete(conn, queue, receipt_handles, now_ms),
-                              transaction=queue.fifo)
+                              transaction=queue.fifo, single_statement=True)
 
     async def change_visibility(self, queue: Queue, changes: Sequence[VisibilityChange],
                                 now_ms: int) -> list[Exception | None]:

@@ -31,14 +31,14 @@ def alive(conn: sqlite3.Connection, queue_id: int) -> bool:
 
 def send(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage], now_ms: int,
          dedup_window_ms: int) -> list[SendResult]:
-    if not alive(conn, queue.queue_id):
-        raise QueueDoesNotExist("The specified queue does not exist.")
-    return insert(conn, queue, messages, now_ms, dedup_window_ms)
+    """Enqueue into ``queue`` if it still exists in this transaction, else QueueDoesNotExist
+    (the existence check rides in the INSERT, or in FIFO's sequence-number UPDATE)."""
+    return insert(conn, queue, messages, now_ms, dedup_window_ms, checked=False)
 
 
 def insert(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage], now_ms: int,
-           dedup_window_ms: int) -> list[SendResult]:
-    """Enqueue into a queue the caller knows to be alive in this transaction."""
+           dedup_window_ms: int, checked: bool = True) -> list[SendResult]:
+    """Enqueue; ``checked``: the caller already knows the queue is alive in this transaction."""
     qid = queue.queue_id
     if not queue.fifo:
         rows = [
@@ -47,7 +47,10 @@ def insert(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage
              m.sender_id, now_ms, now_ms + m.delay_ms, None)
             for m in messages
         ]
-        conn.executemany(Q["insert_message"], rows)
+        if checked:
+            conn.executemany(Q["insert_message"], rows)
+        elif conn.executemany(Q["insert_message_if_alive"], [(*r, qid) for r in rows]).rowcount != len(rows):
+            raise QueueDoesNotExist("The specified queue does not exist.")
         return [SendResult(m.message_id, None) for m in messages]
     results: list[SendResult] = []
     for m in messages:
@@ -57,7 +60,10 @@ def insert(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage
         if seen is not None and seen["expires_ms"] > now_ms:
             results.append(SendResult(seen["message_id"], format_sequence_number(seen["seq"]), duplicate=True))
             continue
-        seq = conn.execute(Q["take_sequence"], (1, qid, 1)).fetchone()[0]
+        taken = conn.execute(Q["take_sequence"], (1, qid, 1)).fetchone()
+        if taken is None:
+            raise QueueDoesNotExist("The specified queue does not exist.")
+        seq = taken[0]
         conn.execute(Q["insert_message"], (
             qid, m.message_id, seq, m.group_id, m.dedup_id, m.body, m.md5_of_body,
             dump_attributes(m.attributes), m.md5_of_attributes, dump_attributes(m.system_attributes),

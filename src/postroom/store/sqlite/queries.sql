@@ -3,6 +3,12 @@ INSERT INTO messages (queue_id, message_id, seq, group_id, dedup_id, body, md5_b
                       sys_attrs, md5_sys_attrs, sender_id, sent_ms, visible_ms, dlq_source_arn)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
+-- name: insert_message_if_alive
+-- A send: the row goes in only if its queue still exists in this transaction.
+INSERT INTO messages (queue_id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs,
+                      sys_attrs, md5_sys_attrs, sender_id, sent_ms, visible_ms, dlq_source_arn)
+SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM queues WHERE queue_id = ?);
+
 -- name: find_dedup
 SELECT message_id, seq, expires_ms FROM dedup WHERE queue_id = ? AND scope = ? AND dedup_id = ?;
 

@@ -51,6 +51,18 @@ def after_commit(hook: Callable[[], None]) -> None:
     hooks.append(hook)
 
 
+class _Hooks:
+    """The commit hooks of one group, registered for this thread while it runs."""
+
+    def __enter__(self) -> list[Callable[[], None]]:
+        self.hooks: list[Callable[[], None]] = []
+        _local.hooks = self.hooks
+        return self.hooks
+
+    def __exit__(self, *exc: object) -> None:
+        _local.hooks = None
+
+
 def _resolve(results: list[_Outcome]) -> None:
     for fut, value, exc in results:
         if fut.done():
@@ -144,33 +156,30 @@ class Writer:
     @staticmethod
     def _run_group(conn: sqlite3.Connection, batch: list[_Item]) -> list[_Outcome]:
         outcomes: list[_Outcome] = []
-        hooks: list[Callable[[], None]] = []
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            single = len(batch) == 1
-            for op, fut, _loop in batch:
-                if not single:
-                    conn.execute("SAVEPOINT op")
-                mine: list[Callable[[], None]] = []
-                _local.hooks = mine
-                try:
-                    value = op(conn)
-                except Exception as exc:
-                    if single:
-                        conn.execute("ROLLBACK")
-                        conn.execute("BEGIN IMMEDIATE")
-                    else:
-                        conn.execute("ROLLBACK TO op")
+            with _Hooks() as hooks:
+                conn.execute("BEGIN IMMEDIATE")
+                single = len(batch) == 1
+                for op, fut, _loop in batch:
+                    if not single:
+                        conn.execute("SAVEPOINT op")
+                    mark = len(hooks)
+                    try:
+                        value = op(conn)
+                    except Exception as exc:
+                        del hooks[mark:]  # a failed operation's hooks never run
+                        if single:
+                            conn.execute("ROLLBACK")
+                            conn.execute("BEGIN IMMEDIATE")
+                        else:
+                            conn.execute("ROLLBACK TO op")
+                            conn.execute("RELEASE op")
+                        outcomes.append((fut, None, exc))
+                        continue
+                    if not single:
                         conn.execute("RELEASE op")
-                    outcomes.append((fut, None, exc))
-                    continue
-                finally:
-                    _local.hooks = None
-                if not single:
-                    conn.execute("RELEASE op")
-                hooks.extend(mine)
-                outcomes.append((fut, value, None))
-            conn.execute("COMMIT")
+                    outcomes.append((fut, value, None))
+                conn.execute("COMMIT")
         except sqlite3.Error as exc:
             log.exception("SQLite group commit failed")
             try:
