@@ -73,11 +73,27 @@ class Client:
         return body
 
 
+def _reuse_signing_key(data: Path) -> None:
+    """RSA key generation searches for primes at random: its cost varies by hundreds of
+    millions of instructions from run to run. Every run signs with one key made once."""
+    import shutil
+
+    from postroom.sns_signing import CERT_FILE, KEY_FILE, Signer
+
+    kept = Path(tempfile.gettempdir()) / "postroom-inprocess-signing"
+    if not (kept / KEY_FILE).exists():
+        Signer.load_or_create(kept)
+    data.mkdir(parents=True, exist_ok=True)
+    for name in (KEY_FILE, CERT_FILE):
+        shutil.copy(kept / name, data / name)
+
+
 async def run(workload: str, n: int, warmup: int, store: str | None) -> None:
     from postroom.server.app import PostroomApp
     from postroom.server.config import ServerConfig
 
     data = Path(tempfile.mkdtemp(prefix="inproc-"))
+    _reuse_signing_key(data)
     schema = None
     if store and store.startswith("postgres"):
         schema = f"inproc_{uuid.uuid4().hex[:10]}"

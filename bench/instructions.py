@@ -17,6 +17,7 @@ measure of throughput.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import subprocess
 import sys
@@ -29,11 +30,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 def count(src: Path | None, workload: str, n: int, store: str | None) -> int:
     out = Path(tempfile.mkstemp(prefix="cg-", suffix=".out")[1])
-    env = None
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
     if src is not None:
-        import os
-
-        env = {**os.environ, "PYTHONPATH": str(src)}
+        env["PYTHONPATH"] = str(src)
     cmd = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable,
            str(REPO / "bench" / "inprocess.py"), "--workload", workload, "--n", str(n), "--warmup", "100"]
     if store:
