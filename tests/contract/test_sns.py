@@ -66,8 +66,8 @@ async def test_topics_and_subscriptions(store, new_queue):
     assert dup.sub_id == s1.sub_id, "the same endpoint subscribes once"
     assert [s.sub_id for s in (await store.subscriptions_of(topic)).subscriptions] == ["s1"]
     assert (await store.get_subscription(s1.arn)) == s1
-    assert await store.unsubscribe(s1.arn)
-    assert not await store.unsubscribe(s1.arn)
+    assert await store.unsubscribe(s1.arn, T0)
+    assert not await store.unsubscribe(s1.arn, T0)
     assert await store.get_subscription(s1.arn) is None
     await store.subscribe(topic, _sub(topic, "s2", "q2"), T0)
     await store.delete_topic(topic.key)
@@ -95,7 +95,7 @@ async def test_every_subscription_change_moves_the_version(store):
     assert confirmed is not None and confirmed.confirmed
     versions.append((await store.subscriptions_of(topic)).version)
     assert await store.confirm_subscription(topic, "nope") is None
-    await store.unsubscribe(sub.arn)
+    await store.unsubscribe(sub.arn, T0)
     versions.append((await store.subscriptions_of(topic)).version)
     assert versions == sorted(set(versions)), versions
     current = await store.subscriptions_of(topic)

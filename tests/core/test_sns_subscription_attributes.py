@@ -124,7 +124,14 @@ SUBSCRIBE_ERRORS = [
     ("sqs", {"SubscriptionRoleArn": "arn:aws:iam::1:role/r"},
      "Invalid parameter: Attributes Reason: SubscriptionRoleArn: Delivery protocol [sqs]"),
     ("sqs", {"ReplayPolicy": "{}"},
-     "Invalid parameter: Attributes Reason: ReplayPolicy: postroom does not support message archiving and replay."),
+     "Invalid parameter: Attributes Reason: ReplayPolicy: PointType must be Timestamp."),
+    ("sqs", {"ReplayPolicy": '{"PointType": "Timestamp"}'},
+     "Invalid parameter: Attributes Reason: ReplayPolicy: StartingPoint is required."),
+    ("sqs", {"ReplayPolicy": '{"PointType": "Timestamp", "StartingPoint": "yesterday"}'},
+     "Invalid parameter: Attributes Reason: ReplayPolicy: StartingPoint must be an ISO 8601 timestamp."),
+    ("sqs", {"ReplayPolicy": '{"PointType": "Timestamp", "StartingPoint": "2024-01-02T00:00:00Z", '
+             '"EndingPoint": "2024-01-01T00:00:00Z"}'},
+     "Invalid parameter: Attributes Reason: ReplayPolicy: EndingPoint must not be before StartingPoint."),
 ]
 
 

@@ -74,7 +74,6 @@ CREATE_ERRORS = [
      "Invalid parameter: Attributes Reason: ContentBasedDeduplication: ContentBasedDeduplication can only be set "
      "for FIFO topics."),
     ("t", {"FifoThroughputScope": "Topic"}, "FifoThroughputScope can only be set for FIFO topics."),
-    ("t", {"ArchivePolicy": '{"MessageRetentionPeriod": "7"}'}, "ArchivePolicy can only be set for FIFO topics."),
     ("t", {"SignatureVersion": "3"}, "Invalid parameter: Attributes Reason: SignatureVersion: Invalid value [3]. "
                                      "Must be one of 1, 2."),
     ("t", {"TracingConfig": "active"}, "TracingConfig: Invalid value [active]"),

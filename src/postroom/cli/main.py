@@ -69,8 +69,14 @@ def main() -> None:
                    "PurgeQueue per queue per 60 s. Off by default so test suites can recreate queues.")
 @click.option("--debug-clock", is_flag=True,
               help="Testing aid: POST /_postroom/clock/advance?seconds=N moves the server clock forward.")
+@click.option("--default-archive-days", default=7, show_default=True, type=click.IntRange(0, 365),
+              help="Archive every topic without an ArchivePolicy of its own for this many days (0: off), so a "
+                   "missed window can always be replayed.")
+@click.option("--unrouted-days", default=7, show_default=True, type=click.IntRange(0, 365),
+              help="Keep messages that reached no subscriber this many days, archived or not (0: off).")
 def serve(host: str, port: int, data_dir: Path, store_url: str | None, account_id: str, region: str, log_level: str,
-          durability: str, aws_timing: bool, debug_clock: bool) -> None:
+          durability: str, aws_timing: bool, debug_clock: bool, default_archive_days: int,
+          unrouted_days: int) -> None:
     """Serve the SQS API (JSON 1.0 and query protocols) and the SNS API on HOST:PORT."""
     from postroom.server.config import ServerConfig
     from postroom.server.run import serve as run_server
@@ -78,7 +84,8 @@ def serve(host: str, port: int, data_dir: Path, store_url: str | None, account_i
     run_server(ServerConfig(host=host, port=port, data_dir=data_dir, store_url=store_url,
                             account_id=account_id, region=region,
                             log_level=log_level, durability=durability, aws_timing=aws_timing,
-                            debug_clock=debug_clock))
+                            debug_clock=debug_clock, default_archive_days=default_archive_days,
+                            unrouted_days=unrouted_days))
 
 
 main.add_command(db)

@@ -77,6 +77,7 @@ def notification(
     unsubscribe_url: str,
     signing_cert_url: str,
     signature_version: str = "1",
+    replayed: bool = False,
 ) -> Envelope:
     """The ``Notification`` envelope, its keys in the order SNS writes them.
 
@@ -114,6 +115,10 @@ def notification(
         envelope["MessageAttributes"] = {
             name: {"Type": data_type, "Value": value} for name, (data_type, value) in message_attributes.items()
         }
+    if replayed:
+        # "Amazon SNS message replay": a replayed message "contains the attribute Replayed". It is
+        # not part of the string to sign, so a signed envelope stays verifiable.
+        envelope["Replayed"] = "true"
     return envelope
 
 

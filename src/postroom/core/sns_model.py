@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
+from postroom.core.archive import ArchiveRecord
 from postroom.core.digest import md5_of_body
 from postroom.core.model import NewMessage, ResourceKey
 
@@ -138,6 +139,7 @@ class PublishPlan:
     filtered_out: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     dedup_id: str | None = None
+    archive: ArchiveRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -164,8 +166,12 @@ class PublishResult:
 
 @dataclass(frozen=True)
 class TopicCounts:
+    """A topic's accounting: messages published, and those that reached no one, by cause."""
+
     published: int = 0
     no_subscribers: int = 0
+    unrouted_filtered: int = 0
+    unrouted_failed: int = 0
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any, Final
 
 from postroom.core.arns import parse_queue_arn
 from postroom.core.filter_policy import parse_filter_policy
+from postroom.core.replay import canonical_replay_policy
 from postroom.core.sns_delivery_policy import canonical_subscription_delivery_policy
 from postroom.errors import InvalidParameter, InvalidParameterValue, PostroomError
 
@@ -48,7 +49,7 @@ ATTRIBUTE_NAMES: Final = (
 )
 """The names Subscribe and SetSubscriptionAttributes accept."""
 FILTER_POLICY_SCOPES: Final = ("MessageAttributes", "MessageBody")
-CLEARABLE: Final = ("DeliveryPolicy", "FilterPolicy", "RedrivePolicy")
+CLEARABLE: Final = ("DeliveryPolicy", "FilterPolicy", "RedrivePolicy", "ReplayPolicy")
 
 FIFO_QUEUE_ON_STANDARD_TOPIC_MESSAGE: Final = (
     "Invalid parameter: Invalid parameter: Endpoint Reason: FIFO SQS Queues can not be subscribed to standard "
@@ -174,8 +175,8 @@ def _apply(attrs: dict[str, str], protocol: str, name: str, value: str, prefix: 
         raise InvalidParameter(
             f"{prefix}SubscriptionRoleArn: Delivery protocol [{protocol}] does not support SubscriptionRoleArn; "
             "it is only for firehose subscriptions, which postroom does not support.")
-    else:  # ReplayPolicy
-        raise InvalidParameter(f"{prefix}ReplayPolicy: postroom does not support message archiving and replay.")
+    else:  # ReplayPolicy: starts a replay of the topic's archive (postroom.core.replay)
+        attrs[name] = canonical_replay_policy(value, prefix)
 
 
 def subscribe_attributes(protocol: str, raw: Mapping[str, str] | None, *, topic_fifo: bool = False,

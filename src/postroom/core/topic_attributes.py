@@ -39,7 +39,8 @@ CREATE_PREFIX: Final = "Invalid parameter: Attributes Reason: "
 SET_PREFIX: Final = "Invalid parameter: "
 
 DEFAULTS_FIFO: Final[Mapping[str, str]] = {"FifoTopic": "true", "ContentBasedDeduplication": "false"}
-FIFO_ONLY: Final = ("FifoTopic", "ContentBasedDeduplication", "FifoThroughputScope", "ArchivePolicy")
+FIFO_ONLY: Final = ("FifoTopic", "ContentBasedDeduplication", "FifoThroughputScope")
+"""AWS also offers ArchivePolicy on FIFO topics only; postroom archives standard topics too."""
 CHOICES: Final[Mapping[str, tuple[str, ...]]] = {
     "SignatureVersion": ("1", "2"),
     "TracingConfig": ("PassThrough", "Active"),

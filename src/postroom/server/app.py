@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
+from postroom.core.archive import ArchiveSettings
 from postroom.errors import PostroomError
 from postroom.protocol.dispatch import HANDLERS as SQS_HANDLERS
 from postroom.protocol.dispatch import (
@@ -39,7 +40,9 @@ from postroom.service.http_delivery import HttpDeliverer
 from postroom.service.messages import MessageService
 from postroom.service.move_tasks import MoveTaskService
 from postroom.service.queues import QueueService
+from postroom.service.replay import ReplayService
 from postroom.service.sns import SnsService
+from postroom.service.sns_delivery import Endpoints
 from postroom.service.waiters import Waiters
 from postroom.sns_signing import CERT_PATH, Signer
 from postroom.store.base import Store
@@ -54,6 +57,7 @@ access_log = logging.getLogger("postroom.access")
 log = logging.getLogger("postroom.server")
 
 MAX_BODY = 4 * 1024 * 1024
+ARCHIVE_EXPIRY_BATCH = 2_000
 
 
 class DataDirLock:
@@ -84,6 +88,7 @@ class PostroomApp:
         self.signer: Signer | None = None
         self.http_delivery: HttpDeliverer | None = None
         self.sns_service: SnsService | None = None
+        self.replays: ReplayService | None = None
         self.sns: SnsDispatcher | None = None
         self._lock: DataDirLock | None = None
         self._background: list[asyncio.Task[None]] = []
@@ -95,7 +100,8 @@ class PostroomApp:
             self._lock = DataDirLock(self.config.data_dir)
         self.store = await open_store(self.config.store_url, self.config.data_dir, self.config.durability)
         self.store.set_wakeup(self.waiters.wake)
-        settings = ServiceSettings(aws_timing=self.config.aws_timing)
+        settings = ServiceSettings(aws_timing=self.config.aws_timing, archive=ArchiveSettings(
+            self.config.default_archive_days, self.config.unrouted_days))
         args = (self.store, self.clock, settings, self.waiters)
         self.move_tasks = MoveTaskService(*args)
         services = Services(QueueService(*args), MessageService(*args), self.move_tasks)
@@ -107,11 +113,16 @@ class PostroomApp:
                 "sns-signing-key", lambda: Signer.generate().to_pem()))
         else:
             self.signer = Signer.load_or_create(self.config.data_dir)
-        self.sns_service = SnsService(self.store, self.clock, settings, self.waiters, self.signer.sign, CERT_PATH)
+        # Deliveries made without a request (replays) point back at the address the server listens on.
+        endpoints = Endpoints(f"http://{self.config.host}:{self.config.port}", CERT_PATH)
+        self.replays = ReplayService(self.store, self.clock, settings, self.waiters, self.signer.sign, endpoints)
+        self.sns_service = SnsService(self.store, self.clock, settings, self.waiters, self.signer.sign, CERT_PATH,
+                                      self.replays)
         self.sns = SnsDispatcher(self.sns_service)
         self.http_delivery = HttpDeliverer(self.store, self.clock)
         self._background = [asyncio.create_task(self.move_tasks.run_forever()),
                             asyncio.create_task(self.http_delivery.run_forever()),
+                            asyncio.create_task(self.replays.run_forever()),
                             asyncio.create_task(self._expire_forever())]
         log.info("postroom ready: data in %s", self.config.data_dir)
 
@@ -142,7 +153,12 @@ class PostroomApp:
             await asyncio.sleep(self.config.expire_interval_s)
             try:
                 assert self.store is not None
-                await self.store.expire(self.clock.now_ms())
+                now = self.clock.now_ms()
+                await self.store.expire(now)
+                # The archive goes a batch at a time, each its own short transaction, so
+                # publishes are never held up behind a large expiry.
+                while await self.store.expire_archive(now, ARCHIVE_EXPIRY_BATCH) == ARCHIVE_EXPIRY_BATCH:
+                    await asyncio.sleep(0)
             except Exception:
                 log.exception("retention sweep failed")
 

@@ -19,3 +19,5 @@ class ServerConfig:
     aws_timing: bool = False
     debug_clock: bool = False
     expire_interval_s: float = 10.0
+    default_archive_days: int = 7
+    unrouted_days: int = 7

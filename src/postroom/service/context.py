@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from postroom.core.archive import ArchiveSettings
 from postroom.core.model import ResourceKey
 from postroom.errors import InvalidAddress, InvalidParameter, QueueDoesNotExist
 from postroom.ids import new_uuid
@@ -52,10 +53,12 @@ class RequestContext:
 @dataclass(frozen=True)
 class ServiceSettings:
     """``aws_timing`` turns on AWS's distribution timing rules: 60 s before a deleted
-    queue's name can be reused, one PurgeQueue per queue per 60 s."""
+    queue's name can be reused, one PurgeQueue per queue per 60 s. ``archive``: how long
+    topics without an ArchivePolicy, and messages that reached no one, are kept."""
 
     aws_timing: bool = False
     new_id: Callable[[], str] = field(default=new_uuid)
+    archive: ArchiveSettings = field(default_factory=ArchiveSettings)
 
 
 def parse_topic_arn(arn: str | None, what: str = "TopicArn") -> ResourceKey:

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from postroom.clock import Clock
+from postroom.core import archive, topic_changes
 from postroom.core import subscription_attributes as sa
 from postroom.core import topic_attributes as ta
-from postroom.core import topic_changes
+from postroom.core.archive import ArchiveRecord
 from postroom.core.arns import parse_queue_arn
 from postroom.core.sns_delivery_policy import effective_subscription_delivery_policy
-from postroom.core.sns_envelope import subscription_confirmation, to_json
+from postroom.core.sns_envelope import format_timestamp, subscription_confirmation, to_json
 from postroom.core.sns_model import (
     PublishResult,
     PublishWriteSet,
@@ -43,6 +44,7 @@ from postroom.core.sns_validate import (
 )
 from postroom.errors import InvalidParameter, NotFound, PostroomError, ResourceNotFound, ServiceUnavailable
 from postroom.service.context import RequestContext, ServiceSettings, parse_topic_arn
+from postroom.service.replay import ReplayService
 from postroom.service.sns_delivery import Endpoints, Outgoing, Sign, plan_publish
 from postroom.service.waiters import Waiters
 from postroom.store.base import Store
@@ -65,13 +67,14 @@ class PublishInput:
 
 class SnsService:
     def __init__(self, store: Store, clock: Clock, settings: ServiceSettings, waiters: Waiters,
-                 sign: Sign, cert_path: str) -> None:
+                 sign: Sign, cert_path: str, replays: ReplayService) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
         self.waiters = waiters
         self.sign = sign
         self.cert_path = cert_path
+        self.replays = replays
 
     # ---- topics ---------------------------------------------------------------
     async def topic(self, ctx: RequestContext, arn: str | None) -> Topic:
@@ -110,9 +113,15 @@ class SnsService:
     async def topic_attributes(self, ctx: RequestContext, arn: str) -> dict[str, str]:
         topic = await self.topic(ctx, arn)
         subs = (await self.store.subscriptions_of(topic)).subscriptions
-        return ta.computed_attributes(topic.arn, topic.account, topic.attributes,
-                                      confirmed=sum(1 for x in subs if x.confirmed),
-                                      pending=sum(1 for x in subs if not x.confirmed))
+        out = ta.computed_attributes(topic.arn, topic.account, topic.attributes,
+                                     confirmed=sum(1 for x in subs if x.confirmed),
+                                     pending=sum(1 for x in subs if not x.confirmed))
+        if "ArchivePolicy" in topic.attributes:
+            # AWS: "BeginningArchiveTime – the earliest starting point at which a message in the topic's
+            # archive can be replayed from".
+            oldest = await self.store.archive_start(topic)
+            out["BeginningArchiveTime"] = format_timestamp(oldest if oldest is not None else self.clock.now_ms())
+        return out
 
     async def set_topic_attribute(self, ctx: RequestContext, arn: str, name: str, value: str | None) -> None:
         topic = await self.topic(ctx, arn)
@@ -162,7 +171,12 @@ class SnsService:
         confirmed = protocol == "sqs"
         sub = Subscription(self.settings.new_id(), topic.arn, ctx.account, protocol, endpoint, attrs, confirmed,
                            None if confirmed else secrets.token_hex(32))
-        saved = await self.store.subscribe(topic, sub, self.clock.now_ms())
+        replay = None
+        if "ReplayPolicy" in attrs:
+            replay = self.replays.for_policy(topic, sub.arn, attrs["ReplayPolicy"], ctx.account)
+        saved = await self.store.subscribe(topic, sub, self.clock.now_ms(), replay)
+        if replay is not None:
+            self.replays.wake()
         if saved.sub_id != sub.sub_id and sa.differs_from_existing(attrs, saved.attributes):
             # the existing subscription was returned untouched: refusing changes nothing
             raise InvalidParameter(
@@ -200,7 +214,7 @@ class SnsService:
         return sub
 
     async def unsubscribe(self, arn: str) -> None:
-        if not await self.store.unsubscribe(arn):
+        if not await self.store.unsubscribe(arn, self.clock.now_ms()):
             if len(arn.split(":")) != 7:
                 raise InvalidParameter("Invalid parameter: SubscriptionArn")
             raise NotFound("Subscription does not exist")
@@ -228,6 +242,8 @@ class SnsService:
         out.update(sub.attributes)
         if "FilterPolicy" not in sub.attributes:
             out.pop("FilterPolicyScope", None)
+        if "ReplayPolicy" in sub.attributes:
+            out["ReplayStatus"] = await self.replays.status_of(sub.arn) or "Pending"
         return out
 
     async def _topic_of(self, sub: Subscription) -> Topic:
@@ -241,8 +257,13 @@ class SnsService:
         sub = await self.subscription(arn)
         topic = await self._topic_of(sub)
         change = topic_changes.set_subscription_attribute(name, value, topic.fifo)
-        change(sub)  # bad input fails here, before any write
-        await self.store.update_subscription(sub.arn, change)
+        changed = change(sub)  # bad input fails here, before any write
+        replay = None
+        if name == "ReplayPolicy" and "ReplayPolicy" in changed.attributes:
+            replay = self.replays.for_policy(topic, sub.arn, changed.attributes["ReplayPolicy"], ctx.account)
+        await self.store.update_subscription(sub.arn, change, replay)
+        if replay is not None:
+            self.replays.wake()
 
     # ---- publish ------------------------------------------------------------------
     def _outgoing(self, topic: Topic, p: PublishInput) -> Outgoing:
@@ -277,7 +298,7 @@ class SnsService:
             subset = await self.store.subscriptions_of(topic, fresh=fresh)
             write_set = PublishWriteSet(topic, subset.version, bool(subset.subscriptions), [
                 plan_publish(topic, subset.subscriptions, out, endpoints, self.sign, self.settings.new_id,
-                             ctx.account) for out in outs])
+                             ctx.account, self._archive_record(topic, out)) for out in outs])
             try:
                 results = await self.store.publish(write_set, outs[0].timestamp_ms, DEDUP_WINDOW_MS)
             except StaleSubscriptions:
@@ -286,6 +307,14 @@ class SnsService:
             await self._wake(write_set)
             return results
         raise ServiceUnavailable("The topic's subscriptions keep changing; retry the request.")
+
+    def _archive_record(self, topic: Topic, out: Outgoing) -> ArchiveRecord:
+        """What the topic's archive keeps of ``out``: for its ArchivePolicy's days (else the
+        server's default), and for the unrouted retention if it reaches no one."""
+        settings = self.settings.archive
+        return ArchiveRecord(out.message_id, out.timestamp_ms, out.message, out.subject, out.structure,
+                             archive.dump_attributes(out.attributes), out.group_id, out.dedup_id,
+                             archive.retention_days(topic.attributes, settings), settings.unrouted_days)
 
     async def _wake(self, write_set: PublishWriteSet) -> None:
         keys = {key for plan in write_set.entries for d in plan.queue_deliveries for key in (d.queue, d.dlq)

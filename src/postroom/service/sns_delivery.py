@@ -17,10 +17,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from postroom.core.archive import ArchiveRecord
 from postroom.core.arns import parse_queue_arn
 from postroom.core.digest import md5_of_body, md5_of_message_attributes
 from postroom.core.filter_policy import FilterPolicy, matches_attributes, matches_body, parse_filter_policy
 from postroom.core.model import MessageAttributes, MessageAttributeValue, NewMessage, ResourceKey
+from postroom.core.replay import REPLAYED
 from postroom.core.sns_envelope import notification, to_json
 from postroom.core.sns_model import SEQUENCE_SLOT, HttpDelivery, PublishPlan, QueueDelivery, Subscription, Topic
 from postroom.core.sns_validate import choose_message_for_protocol
@@ -98,12 +100,19 @@ def _envelope_attributes(attrs: SnsAttributes) -> dict[str, tuple[str, str]]:
 
 
 def plan_publish(topic: Topic, subs: Sequence[Subscription], out: Outgoing, endpoints: Endpoints,
-                 sign: Sign, new_id: Callable[[], str], sender: str) -> PublishPlan:
+                 sign: Sign, new_id: Callable[[], str], sender: str,
+                 archive: ArchiveRecord | None = None, replay_of: str | None = None) -> PublishPlan:
     """The deliveries of one published message, decided before any transaction. A FIFO
     topic's envelopes carry :data:`SEQUENCE_SLOT` where the store writes the sequence
-    number it assigns (they are unsigned, so nothing is invalidated by that)."""
-    seq = SEQUENCE_SLOT if topic.fifo else None
-    plan = PublishPlan(message_id=out.message_id, dedup_id=out.dedup_id)
+    number it assigns (they are unsigned, so nothing is invalidated by that).
+
+    ``replay_of``: the message is a replay from the archive, with this sequence number
+    ("" on a standard topic); it keeps its MessageId and Timestamp and is marked
+    ``Replayed`` — in the envelope, as a message attribute on raw SQS delivery, as the
+    ``x-amz-sns-replayed`` header on raw HTTP delivery."""
+    replayed = replay_of is not None
+    seq = (replay_of or None) if replayed else SEQUENCE_SLOT if topic.fifo else None
+    plan = PublishPlan(message_id=out.message_id, dedup_id=out.dedup_id, archive=archive)
     envelopes: dict[str, dict[str, Any]] = {}
 
     def envelope(sub: Subscription) -> str:
@@ -114,7 +123,7 @@ def plan_publish(topic: Topic, subs: Sequence[Subscription], out: Outgoing, endp
                 message_id=out.message_id, topic_arn=topic.arn, message=body, timestamp_ms=out.timestamp_ms,
                 subject=out.subject, message_attributes=_envelope_attributes(out.attributes) or None,
                 sequence_number=seq, unsubscribe_url="", signing_cert_url=endpoints.cert_url,
-                signature_version=topic.attributes.get("SignatureVersion", "1")))
+                signature_version=topic.attributes.get("SignatureVersion", "1"), replayed=replayed))
         return to_json({**signed, "UnsubscribeURL": endpoints.unsubscribe_url(sub.arn)})
 
     for sub in subs:
@@ -130,6 +139,8 @@ def plan_publish(topic: Topic, subs: Sequence[Subscription], out: Outgoing, endp
             if raw:
                 body = choose_message_for_protocol(out.message, out.structure, "sqs")
                 attrs = _sqs_attributes(out.attributes)
+                if replayed:
+                    attrs[REPLAYED] = MessageAttributeValue("String", "true")
             else:
                 body, attrs = envelope(sub), {}
             message = NewMessage(
@@ -141,11 +152,13 @@ def plan_publish(topic: Topic, subs: Sequence[Subscription], out: Outgoing, endp
             plan.queue_deliveries.append(QueueDelivery(sub.arn, arn.key, message, _dlq(sub.attributes)))
         else:
             body = choose_message_for_protocol(out.message, out.structure, sub.protocol) if raw else envelope(sub)
-            plan.http_deliveries.append(HttpDelivery(sub.arn, sub.endpoint, body, {
-                "x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": out.message_id,
-                "x-amz-sns-topic-arn": topic.arn, "x-amz-sns-subscription-arn": sub.arn,
-                "x-amz-sns-rawdelivery": "true" if raw else "false",
-                "Content-Type": "text/plain; charset=UTF-8"}))
+            headers = {"x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": out.message_id,
+                       "x-amz-sns-topic-arn": topic.arn, "x-amz-sns-subscription-arn": sub.arn,
+                       "x-amz-sns-rawdelivery": "true" if raw else "false",
+                       "Content-Type": "text/plain; charset=UTF-8"}
+            if replayed:
+                headers["x-amz-sns-replayed"] = "true"
+            plan.http_deliveries.append(HttpDelivery(sub.arn, sub.endpoint, body, headers))
     return plan
 
 

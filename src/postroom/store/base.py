@@ -26,6 +26,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from postroom.core.archive import ArchivedMessage, ArchiveWindow, TopicArchiveStats
 from postroom.core.model import (
     MoveTask,
     NewMessage,
@@ -36,6 +37,7 @@ from postroom.core.model import (
     ResourceKey,
     SendResult,
 )
+from postroom.core.replay import Replay, ReplayStep
 from postroom.core.sns_model import (
     OutboxItem,
     OutboxOutcome,
@@ -208,9 +210,11 @@ class TopicStore(Protocol):
 
 
 class SubscriptionStore(Protocol):
-    async def subscribe(self, topic: Topic, sub: Subscription, now_ms: int) -> Subscription:
+    async def subscribe(self, topic: Topic, sub: Subscription, now_ms: int,
+                        replay: Replay | None = None) -> Subscription:
         """Add ``sub`` to the topic, or return the existing subscription of the same
-        (protocol, endpoint). NotFound if the topic is gone."""
+        (protocol, endpoint). NotFound if the topic is gone. ``replay`` (its ReplayPolicy)
+        is recorded in the same transaction when the subscription is new."""
         ...
 
     async def get_subscription(self, sub_arn: str) -> Subscription | None: ...
@@ -222,16 +226,17 @@ class SubscriptionStore(Protocol):
 
     async def list_subscriptions(self, account: str, region: str) -> list[Subscription]: ...
 
-    async def update_subscription(self, sub_arn: str, change: SubscriptionMutation) -> Subscription:
-        """Apply ``change`` to the subscription as stored, in the transaction that writes it.
-        Raises NotFound."""
+    async def update_subscription(self, sub_arn: str, change: SubscriptionMutation,
+                                  replay: Replay | None = None) -> Subscription:
+        """Apply ``change`` to the subscription as stored, in the transaction that writes it,
+        with ``replay`` (a new ReplayPolicy) recorded in it too. Raises NotFound."""
         ...
 
     async def confirm_subscription(self, topic: Topic, token: str) -> Subscription | None:
         """Confirm the topic's subscription holding ``token``; ``None`` if none does."""
         ...
 
-    async def unsubscribe(self, sub_arn: str) -> bool:
+    async def unsubscribe(self, sub_arn: str, now_ms: int) -> bool:
         """Delete the subscription; ``False`` if it did not exist."""
         ...
 
@@ -264,6 +269,57 @@ class OutboxStore(Protocol):
         ...
 
 
+class ArchiveStore(Protocol):
+    async def archive_stats(self) -> list[TopicArchiveStats]:
+        """Per topic: archived messages, their bytes, the oldest publish time, the unrouted."""
+        ...
+
+    async def archive_start(self, topic: Topic) -> int | None:
+        """The publish time of the topic's oldest archived message (BeginningArchiveTime)."""
+        ...
+
+    async def archive_list(self, topic_arn: str | None, unrouted_only: bool, since_ms: int, until_ms: int,
+                           limit: int) -> list[ArchivedMessage]: ...
+
+    async def archive_window(self, topic: Topic, start_ms: int, end_ms: int, unrouted_only: bool) -> ArchiveWindow:
+        """What a replay of the window would deliver now (for a dry run)."""
+        ...
+
+    async def expire_archive(self, now_ms: int, limit: int) -> int:
+        """Delete up to ``limit`` archived messages past their retention, none that an
+        active replay still has to deliver; returns how many went."""
+        ...
+
+
+class ReplayStore(Protocol):
+    async def start_replay(self, topic: Topic, replay: Replay) -> Replay:
+        """Record a replay; it supersedes the subscription's active one (AWS: "starting a
+        replay will supersede an existing replay")."""
+        ...
+
+    async def claim_replay(self, now_ms: int, settle_ms: int, lease_ms: int) -> Replay | None:
+        """Lease the oldest active replay whose lease ran out and that was asked for at least
+        ``settle_ms`` ago; its first claim fixes the archive rows it covers."""
+        ...
+
+    async def archive_page(self, replay: Replay, limit: int) -> list[ArchivedMessage]:
+        """The next archived messages of the replay, after its cursor, in archive order."""
+        ...
+
+    async def replay_step(self, replay: Replay, step: ReplayStep, now_ms: int, lease_ms: int) -> bool:
+        """Write a batch's deliveries and the replay's new cursor in one transaction; ``False``
+        (nothing written) when the replay was superseded or its lease lost meanwhile."""
+        ...
+
+    async def end_replay(self, replay_id: str, status: str, failure: str | None, now_ms: int) -> None: ...
+
+    async def get_replay(self, replay_id: str) -> Replay | None: ...
+
+    async def replays(self, arn: str | None, limit: int) -> list[Replay]:
+        """Replays, newest first; of one subscription or topic when ``arn`` names one."""
+        ...
+
+
 class SettingsStore(Protocol):
     async def shared_setting(self, name: str, make: Callable[[], str]) -> str:
         """The value stored under ``name``, storing ``make()`` first if there is none. When
@@ -281,6 +337,6 @@ class SettingsStore(Protocol):
 
 
 class Store(QueueStore, MessageStore, MoveTaskStore, TopicStore, SubscriptionStore, PublishStore, OutboxStore,
-            SettingsStore, Protocol):
+            ArchiveStore, ReplayStore, SettingsStore, Protocol):
     """Durable state of queues, messages, topics and deliveries. See the module docstring
     for the promise every method keeps."""

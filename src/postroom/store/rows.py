@@ -7,11 +7,13 @@ stores read rows only through these records, never by position.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+import json
+from typing import Any, NamedTuple, Protocol
 
+from postroom.core import archive
 from postroom.core.arns import format_sequence_number
 from postroom.core.model import Queue, StoredMessage
+from postroom.core.replay import QueueTarget, Replay
 from postroom.core.sns_model import Subscription, Topic
 from postroom.store import receipts
 from postroom.store.codec import load_attributes, load_map
@@ -21,10 +23,10 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRow:
+class MessageRow(NamedTuple):
     """One stored message. ``visible_ms``: when it can next be received; in flight when
-    ``receive_count > 0`` and ``visible_ms > now``; ``token`` identifies its latest receive."""
+    ``receive_count > 0`` and ``visible_ms > now``; ``token`` identifies its latest receive.
+    (A named tuple, built from each row with ``_make``: receives read many rows.)"""
 
     id: int
     message_id: str
@@ -46,15 +48,12 @@ class MessageRow:
     token: str | None
 
 
-MESSAGE_COLUMNS = ("id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, "
-                   "md5_sys_attrs, sender_id, sent_ms, visible_ms, receive_count, first_receive_ms, "
-                   "dlq_source_arn, token")
+MESSAGE_COLUMNS = ", ".join(MessageRow._fields)
+"""Every query that reads messages selects exactly these columns, in this order."""
 
 
 def message_row(r: Row) -> MessageRow:
-    return MessageRow(r["id"], r["message_id"], r["seq"], r["group_id"], r["dedup_id"], r["body"], r["md5_body"],
-                      r["attrs"], r["md5_attrs"], r["sys_attrs"], r["md5_sys_attrs"], r["sender_id"], r["sent_ms"],
-                      r["visible_ms"], r["receive_count"], r["first_receive_ms"], r["dlq_source_arn"], r["token"])
+    return MessageRow._make(r)  # type: ignore[arg-type]
 
 
 def stored_message(queue_id: int, row: MessageRow, token: str, receive_count: int, first_ms: int) -> StoredMessage:
@@ -85,3 +84,32 @@ def subscription_record(r: Row) -> Subscription:
     return Subscription(sub_id=r["sub_id"], topic_arn=r["topic_arn"], owner=r["owner"], protocol=r["protocol"],
                         endpoint=r["endpoint"], attributes=load_map(r["attributes"]), confirmed=bool(r["confirmed"]),
                         token=r["token"])
+
+
+def archived_message(r: Row) -> archive.ArchivedMessage:
+    return archive.ArchivedMessage(
+        archive_id=r["id"], topic_arn=r["topic_arn"], message_id=r["message_id"], published_ms=r["published_ms"],
+        message=r["message"], subject=r["subject"], structure=r["structure"],
+        attributes=archive.load_attributes(r["attrs"]), group_id=r["group_id"], dedup_id=r["dedup_id"],
+        sequence_number=format_sequence_number(r["seq"]) if r["seq"] is not None else None, unrouted=r["unrouted"])
+
+
+def replay_record(r: Row) -> Replay:
+    target = json.loads(r["queue_target"]) if r["queue_target"] else None
+    return Replay(
+        replay_id=r["replay_id"], topic_arn=r["topic_arn"], sub_arn=r["sub_arn"],
+        queue=QueueTarget(target["queue_arn"], target["raw"]) if target else None, start_ms=r["start_ms"],
+        end_ms=r["end_ms"], selection=r["selection"], rate=r["rate"], status=r["status"],
+        requested_by=r["requested_by"], origin=r["origin"], created_ms=r["created_ms"], updated_ms=r["updated_ms"],
+        cursor_id=r["cursor_id"], last_id=r["last_id"], total=r["total"], delivered=r["delivered"],
+        skipped=r["skipped"], failure=r["failure"])
+
+
+def replay_params(topic_id: int, replay: Replay) -> tuple[Any, ...]:
+    """The replays table's columns, in the order both stores' INSERT takes them."""
+    target = (json.dumps({"queue_arn": replay.queue.queue_arn, "raw": replay.queue.raw})
+              if replay.queue is not None else None)
+    return (replay.replay_id, topic_id, replay.topic_arn, replay.sub_arn, target, replay.start_ms, replay.end_ms,
+            replay.selection, replay.rate, replay.status, replay.requested_by, replay.origin, replay.created_ms,
+            replay.updated_ms, replay.cursor_id, replay.last_id, replay.total, replay.delivered, replay.skipped,
+            replay.failure)

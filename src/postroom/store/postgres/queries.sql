@@ -285,12 +285,20 @@ ON CONFLICT (topic_id, dedup_id)
 DO UPDATE SET message_id = EXCLUDED.message_id, seq = EXCLUDED.seq, expires_ms = EXCLUDED.expires_ms;
 
 -- name: insert_counts
-INSERT INTO sns_counts (topic_arn, sub_arn, published, no_subscribers, delivered, filtered_out, failed)
-VALUES ($1, $2, $3, $4, $5, $6, $7);
+INSERT INTO sns_counts (topic_arn, sub_arn, bucket_ms, published, no_subscribers, unrouted_filtered,
+                        unrouted_failed, delivered, filtered_out, failed)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10);
 
 -- name: topic_counts
-SELECT topic_arn, COALESCE(SUM(published), 0), COALESCE(SUM(no_subscribers), 0) FROM sns_counts
-WHERE sub_arn IS NULL GROUP BY topic_arn;
+SELECT topic_arn, COALESCE(SUM(published), 0), COALESCE(SUM(no_subscribers), 0),
+       COALESCE(SUM(unrouted_filtered), 0), COALESCE(SUM(unrouted_failed), 0)
+FROM sns_counts WHERE sub_arn IS NULL GROUP BY topic_arn;
+
+-- name: insert_archive
+INSERT INTO archive (topic_id, topic_arn, message_id, published_ms, message, subject, structure, attrs, group_id,
+                     dedup_id, seq, unrouted, expires_ms)
+SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::text[], $10::text[], $11::bigint[], $12::text[], $13::bigint[]);
 
 -- name: subscription_counts
 SELECT sub_arn, COALESCE(SUM(delivered), 0), COALESCE(SUM(filtered_out), 0), COALESCE(SUM(failed), 0)
@@ -321,7 +329,88 @@ SELECT value FROM settings WHERE name = $1;
 -- Exactly the rows this statement deleted are summed back in, so folding concurrently with
 -- publishes (or on several nodes at once) neither loses nor doubles a count.
 WITH gone AS (DELETE FROM sns_counts WHERE id IN (SELECT id FROM sns_counts ORDER BY id LIMIT $1)
-              RETURNING topic_arn, sub_arn, published, no_subscribers, delivered, filtered_out, failed)
-INSERT INTO sns_counts (topic_arn, sub_arn, published, no_subscribers, delivered, filtered_out, failed)
-SELECT topic_arn, sub_arn, SUM(published), SUM(no_subscribers), SUM(delivered), SUM(filtered_out), SUM(failed)
-FROM gone GROUP BY topic_arn, sub_arn;
+              RETURNING topic_arn, sub_arn, bucket_ms, published, no_subscribers, unrouted_filtered,
+                        unrouted_failed, delivered, filtered_out, failed)
+INSERT INTO sns_counts (topic_arn, sub_arn, bucket_ms, published, no_subscribers, unrouted_filtered,
+                        unrouted_failed, delivered, filtered_out, failed)
+SELECT topic_arn, sub_arn, bucket_ms, SUM(published), SUM(no_subscribers), SUM(unrouted_filtered),
+       SUM(unrouted_failed), SUM(delivered), SUM(filtered_out), SUM(failed)
+FROM gone GROUP BY topic_arn, sub_arn, bucket_ms;
+
+-- name: expire_archive
+-- Expired archive rows, a batch at a time, never one a running replay still has to deliver.
+DELETE FROM archive WHERE id IN (
+    SELECT a.id FROM archive a WHERE a.expires_ms <= $1
+      AND NOT EXISTS (SELECT 1 FROM replays r WHERE r.topic_id = a.topic_id AND r.status IN ('Pending', 'In progress')
+                      AND a.id > r.cursor_id)
+    ORDER BY a.expires_ms LIMIT $2);
+
+-- name: archive_stats
+SELECT topic_arn, COUNT(*), COALESCE(SUM(LENGTH(message) + COALESCE(LENGTH(attrs), 0) + COALESCE(LENGTH(subject), 0)), 0),
+       MIN(published_ms), COUNT(*) FILTER (WHERE unrouted IS NOT NULL)
+FROM archive GROUP BY topic_arn;
+
+-- name: archive_start
+SELECT MIN(published_ms) FROM archive WHERE topic_id = $1;
+
+-- name: archive_page
+-- The next archived messages a replay delivers, in archive (publish) order.
+SELECT id, topic_arn, message_id, published_ms, message, subject, structure, attrs, group_id, dedup_id, seq, unrouted
+FROM archive
+WHERE topic_id = $1 AND id > $2 AND id <= $3 AND published_ms >= $4 AND published_ms <= $5
+  AND ($6 = 0 OR unrouted IS NOT NULL)
+ORDER BY id LIMIT $7;
+
+-- name: archive_list
+SELECT id, topic_arn, message_id, published_ms, message, subject, structure, attrs, group_id, dedup_id, seq, unrouted
+FROM archive
+WHERE ($1 = '' OR topic_arn = $2) AND published_ms >= $3 AND published_ms <= $4
+  AND ($5 = 0 OR unrouted IS NOT NULL)
+ORDER BY id LIMIT $6;
+
+-- name: archive_window
+-- What a replay of this window covers: messages, FIFO groups, first and last publish time.
+SELECT COUNT(*), COUNT(DISTINCT group_id), MIN(published_ms), MAX(published_ms), COALESCE(MAX(id), 0)
+FROM archive
+WHERE topic_id = $1 AND id <= $2 AND published_ms >= $3 AND published_ms <= $4
+  AND ($5 = 0 OR unrouted IS NOT NULL);
+
+-- name: max_archive_id
+SELECT COALESCE(MAX(id), 0) FROM archive;
+
+-- name: supersede_replays
+UPDATE replays SET status = 'Superseded', updated_ms = $2
+WHERE sub_arn = $1 AND status IN ('Pending', 'In progress');
+
+-- name: insert_replay
+INSERT INTO replays (replay_id, topic_id, topic_arn, sub_arn, queue_target, start_ms, end_ms, selection, rate, status, requested_by, origin, created_ms, updated_ms, cursor_id, last_id, total, delivered, skipped, failure)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20);
+
+-- name: replay_by_id
+SELECT replay_id, topic_id, topic_arn, sub_arn, queue_target, start_ms, end_ms, selection, rate, status, requested_by, origin, created_ms, updated_ms, cursor_id, last_id, total, delivered, skipped, failure FROM replays WHERE replay_id = $1;
+
+-- name: replays_of
+SELECT replay_id, topic_id, topic_arn, sub_arn, queue_target, start_ms, end_ms, selection, rate, status, requested_by, origin, created_ms, updated_ms, cursor_id, last_id, total, delivered, skipped, failure FROM replays WHERE ($1 = '' OR sub_arn = $2 OR topic_arn = $3)
+ORDER BY created_ms DESC LIMIT $4;
+
+-- name: claimable_replay
+SELECT replay_id, topic_id, topic_arn, sub_arn, queue_target, start_ms, end_ms, selection, rate, status, requested_by, origin, created_ms, updated_ms, cursor_id, last_id, total, delivered, skipped, failure FROM replays
+WHERE status IN ('Pending', 'In progress') AND lease_until_ms <= $1 AND created_ms <= $2
+ORDER BY created_ms LIMIT 1;
+
+-- name: lease_replay
+UPDATE replays SET lease_until_ms = $1, status = 'In progress', last_id = $2, total = $3,
+                   updated_ms = $4
+WHERE replay_id = $5 AND status IN ('Pending', 'In progress') AND lease_until_ms <= $4;
+
+-- name: advance_replay
+UPDATE replays SET cursor_id = $1, delivered = delivered + $2, skipped = skipped + $3,
+                   lease_until_ms = $4, updated_ms = $5
+WHERE replay_id = $6 AND status = 'In progress' AND lease_until_ms >= $5;
+
+-- name: end_replay
+UPDATE replays SET status = $1, failure = $2, updated_ms = $3, lease_until_ms = 0
+WHERE replay_id = $4 AND status IN ('Pending', 'In progress');
+
+-- name: log_subscription
+INSERT INTO subscription_log (topic_arn, sub_arn, protocol, endpoint, event, at_ms) VALUES ($1, $2, $3, $4, $5, $6);

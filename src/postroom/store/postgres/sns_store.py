@@ -19,7 +19,8 @@ import asyncpg
 from postroom.core import topic_changes
 from postroom.core.arns import format_sequence_number
 from postroom.core.model import NewMessage, Queue, ResourceKey
-from postroom.core.publish_effects import Effects, add_entry
+from postroom.core.publish_effects import Effects, add_entry, archive_params, delivery_count
+from postroom.core.replay import Replay
 from postroom.core.sns_model import (
     OutboxItem,
     OutboxOutcome,
@@ -37,6 +38,7 @@ from postroom.core.sns_model import (
 from postroom.errors import NotFound, QueueDoesNotExist
 from postroom.store.codec import dump_map
 from postroom.store.postgres import messages
+from postroom.store.postgres.archive_store import insert_replay
 from postroom.store.postgres.cache import CoherentCache, Epoch
 from postroom.store.postgres.queries import Q
 from postroom.store.rows import subscription_record, topic_record
@@ -137,7 +139,8 @@ class PostgresSnsStore:
         await conn.execute(Q["bump_subscriptions"], topic_id)
         await self._announce(conn, f"s:{topic_arn}")
 
-    async def subscribe(self, topic: Topic, sub: Subscription, now_ms: int) -> Subscription:
+    async def subscribe(self, topic: Topic, sub: Subscription, now_ms: int,
+                        replay: Replay | None = None) -> Subscription:
         async def op(conn: asyncpg.Connection) -> Subscription:
             if await conn.fetchval(Q["topic_version"], topic.topic_id) is None:
                 raise NotFound("Topic does not exist")
@@ -146,6 +149,10 @@ class PostgresSnsStore:
                                         sub.confirmed, sub.token, now_ms)
             if status.endswith(" 1"):
                 await self._subscriptions_changed(conn, topic.topic_id, topic.arn)
+                await conn.execute(Q["log_subscription"], topic.arn, sub.arn, sub.protocol, sub.endpoint,
+                                   "subscribed", now_ms)
+                if replay is not None:
+                    await insert_replay(conn, topic.topic_id, replay)
                 return sub
             return subscription_record(await conn.fetchrow(Q["subscription_by_endpoint"], topic.topic_id,
                                                            sub.protocol, sub.endpoint))
@@ -182,7 +189,8 @@ class PostgresSnsStore:
         rows = await self._tx(lambda c: c.fetch(Q["subscriptions_in"], account, region), transaction=False)
         return sorted((subscription_record(r) for r in rows), key=lambda s: s.arn)
 
-    async def update_subscription(self, sub_arn: str, change: SubscriptionMutation) -> Subscription:
+    async def update_subscription(self, sub_arn: str, change: SubscriptionMutation,
+                                  replay: Replay | None = None) -> Subscription:
         async def op(conn: asyncpg.Connection) -> Subscription:
             row = await conn.fetchrow(Q["lock_subscription"], sub_arn.rsplit(":", 1)[-1])
             if row is None or subscription_record(row).arn != sub_arn:
@@ -191,6 +199,8 @@ class PostgresSnsStore:
             await conn.execute(Q["update_subscription"], updated.sub_id, dump_map(updated.attributes),
                                updated.confirmed, updated.token)
             await self._subscriptions_changed(conn, row["topic_id"], updated.topic_arn)
+            if replay is not None:
+                await insert_replay(conn, row["topic_id"], replay)
             return updated
 
         updated: Subscription = await self._tx(op)
@@ -215,13 +225,15 @@ class PostgresSnsStore:
         self._subsets.drop(topic.arn)
         return result
 
-    async def unsubscribe(self, sub_arn: str) -> bool:
+    async def unsubscribe(self, sub_arn: str, now_ms: int) -> bool:
         async def op(conn: asyncpg.Connection) -> str | None:
             row = await conn.fetchrow(Q["lock_subscription"], sub_arn.rsplit(":", 1)[-1])
             if row is None or subscription_record(row).arn != sub_arn:
                 return None
             await conn.execute(Q["delete_subscription"], row["sub_id"])
             await self._subscriptions_changed(conn, row["topic_id"], row["topic_arn"])
+            await conn.execute(Q["log_subscription"], row["topic_arn"], sub_arn, row["protocol"], row["endpoint"],
+                               "unsubscribed", now_ms)
             return str(row["topic_arn"])
 
         topic_arn: str | None = await self._tx(op)
@@ -261,6 +273,7 @@ class PostgresSnsStore:
             results: list[PublishResult] = []
             effects = Effects()
             for plan in write_set.entries:
+                seq: int | None = None
                 seq_text: str | None = None
                 if topic.fifo:
                     seen = await conn.fetchrow(Q["find_topic_dedup"], topic.topic_id, plan.dedup_id or "")
@@ -272,8 +285,7 @@ class PostgresSnsStore:
                     await conn.execute(Q["upsert_topic_dedup"], topic.topic_id, plan.dedup_id or "", plan.message_id,
                                        seq, now_ms + window_ms)
                     seq_text = format_sequence_number(seq)
-                add_entry(effects, topic.arn, plan, seq_text, write_set.subscribed,
-                          lambda key: targets[key] is not None)
+                add_entry(effects, topic.arn, plan, seq, seq_text, now_ms, lambda key: targets[key] is not None)
                 results.append(PublishResult(plan.message_id, seq_text))
             standard: list[tuple[int, NewMessage, int]] = []
             for key, message in effects.inserts:
@@ -287,6 +299,9 @@ class PostgresSnsStore:
             for h in effects.outbox:
                 await conn.execute(Q["insert_outbox"], h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms)
             await conn.executemany(Q["insert_counts"], effects.counts)
+            if effects.archive:
+                rows = [archive_params(topic.topic_id, topic.arn, a) for a in effects.archive]
+                await conn.execute(Q["insert_archive"], *(list(col) for col in zip(*rows, strict=True)))
             return results
 
         result: list[PublishResult] = await self._tx(op)
@@ -294,7 +309,8 @@ class PostgresSnsStore:
 
     async def sns_counts(self) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]:
         async def op(conn: asyncpg.Connection) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]:
-            topics = {r[0]: TopicCounts(int(r[1]), int(r[2])) for r in await conn.fetch(Q["topic_counts"])}
+            topics = {r[0]: TopicCounts(int(r[1]), int(r[2]), int(r[3]), int(r[4]))
+                      for r in await conn.fetch(Q["topic_counts"])}
             subs = {r[0]: SubscriptionCounts(int(r[1]), int(r[2]), int(r[3]))
                     for r in await conn.fetch(Q["subscription_counts"])}
             return topics, subs
@@ -321,8 +337,8 @@ class PostgresSnsStore:
             if dlq is not None and outcome.dead_letter is not None:
                 await messages.send(conn, dlq, [outcome.dead_letter[1]], now_ms, 300_000)
             if outcome.counted:
-                await conn.execute(Q["insert_counts"], outcome.topic_arn, outcome.sub_arn, 0, 0,
-                                   int(outcome.delivered), 0, int(not outcome.delivered))
+                await conn.execute(Q["insert_counts"], *delivery_count(outcome.topic_arn, outcome.sub_arn, now_ms,
+                                                                       outcome.delivered))
 
         try:
             await self._tx(op)

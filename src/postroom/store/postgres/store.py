@@ -44,6 +44,7 @@ from postroom.errors import (
 from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_map, load_map
 from postroom.store.postgres import messages, move_tasks, wakeups
+from postroom.store.postgres.archive_store import PostgresArchiveStore
 from postroom.store.postgres.cache import CoherentCache, Epoch
 from postroom.store.postgres.coalesce import Coalescer
 from postroom.store.postgres.messages import RETRYABLE
@@ -80,7 +81,7 @@ def queue_notice(key: ResourceKey) -> str:
     return f"q:{key.account}/{key.region}/{key.name}"
 
 
-class PostgresStore(PostgresSnsStore):
+class PostgresStore(PostgresSnsStore, PostgresArchiveStore):
     """Implements ``postroom.store.base.Store`` on PostgreSQL (asyncpg)."""
 
     def __init__(self, dsn: str, pool: asyncpg.Pool, settings: dict[str, str]) -> None:

@@ -245,12 +245,19 @@ INSERT OR REPLACE INTO topic_dedup (topic_id, dedup_id, message_id, seq, expires
 UPDATE topics SET next_seq = next_seq + 1 WHERE topic_id = ? RETURNING next_seq - 1;
 
 -- name: insert_counts
-INSERT INTO sns_counts (topic_arn, sub_arn, published, no_subscribers, delivered, filtered_out, failed)
-VALUES (?, ?, ?, ?, ?, ?, ?);
+INSERT INTO sns_counts (topic_arn, sub_arn, bucket_ms, published, no_subscribers, unrouted_filtered,
+                        unrouted_failed, delivered, filtered_out, failed)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: topic_counts
-SELECT topic_arn, COALESCE(SUM(published), 0), COALESCE(SUM(no_subscribers), 0) FROM sns_counts
-WHERE sub_arn IS NULL GROUP BY topic_arn;
+SELECT topic_arn, COALESCE(SUM(published), 0), COALESCE(SUM(no_subscribers), 0),
+       COALESCE(SUM(unrouted_filtered), 0), COALESCE(SUM(unrouted_failed), 0)
+FROM sns_counts WHERE sub_arn IS NULL GROUP BY topic_arn;
+
+-- name: insert_archive
+INSERT INTO archive (topic_id, topic_arn, message_id, published_ms, message, subject, structure, attrs, group_id,
+                     dedup_id, seq, unrouted, expires_ms)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: subscription_counts
 SELECT sub_arn, COALESCE(SUM(delivered), 0), COALESCE(SUM(filtered_out), 0), COALESCE(SUM(failed), 0)
@@ -281,9 +288,89 @@ SELECT value FROM settings WHERE name = ?;
 SELECT COALESCE(MAX(id), 0), COUNT(*) FROM sns_counts;
 
 -- name: fold_counts
-INSERT INTO sns_counts (topic_arn, sub_arn, published, no_subscribers, delivered, filtered_out, failed)
-SELECT topic_arn, sub_arn, SUM(published), SUM(no_subscribers), SUM(delivered), SUM(filtered_out), SUM(failed)
-FROM sns_counts WHERE id <= ? GROUP BY topic_arn, sub_arn;
+INSERT INTO sns_counts (topic_arn, sub_arn, bucket_ms, published, no_subscribers, unrouted_filtered,
+                        unrouted_failed, delivered, filtered_out, failed)
+SELECT topic_arn, sub_arn, bucket_ms, SUM(published), SUM(no_subscribers), SUM(unrouted_filtered),
+       SUM(unrouted_failed), SUM(delivered), SUM(filtered_out), SUM(failed)
+FROM sns_counts WHERE id <= ? GROUP BY topic_arn, sub_arn, bucket_ms;
 
 -- name: drop_folded_counts
 DELETE FROM sns_counts WHERE id <= ?;
+
+-- name: expire_archive
+-- Expired archive rows, a batch at a time, never one a running replay still has to deliver.
+DELETE FROM archive WHERE id IN (
+    SELECT a.id FROM archive a WHERE a.expires_ms <= ?
+      AND NOT EXISTS (SELECT 1 FROM replays r WHERE r.topic_id = a.topic_id AND r.status IN ('Pending', 'In progress')
+                      AND a.id > r.cursor_id)
+    ORDER BY a.expires_ms LIMIT ?);
+
+-- name: archive_stats
+SELECT topic_arn, COUNT(*), COALESCE(SUM(LENGTH(message) + COALESCE(LENGTH(attrs), 0) + COALESCE(LENGTH(subject), 0)), 0),
+       MIN(published_ms), COALESCE(SUM(unrouted IS NOT NULL), 0)
+FROM archive GROUP BY topic_arn;
+
+-- name: archive_start
+SELECT MIN(published_ms) FROM archive WHERE topic_id = ?;
+
+-- name: archive_page
+-- The next archived messages a replay delivers, in archive (publish) order.
+SELECT id, topic_arn, message_id, published_ms, message, subject, structure, attrs, group_id, dedup_id, seq, unrouted
+FROM archive
+WHERE topic_id = ? AND id > ? AND id <= ? AND published_ms >= ? AND published_ms <= ?
+  AND (? = 0 OR unrouted IS NOT NULL)
+ORDER BY id LIMIT ?;
+
+-- name: archive_list
+SELECT id, topic_arn, message_id, published_ms, message, subject, structure, attrs, group_id, dedup_id, seq, unrouted
+FROM archive
+WHERE (? = '' OR topic_arn = ?) AND published_ms >= ? AND published_ms <= ?
+  AND (? = 0 OR unrouted IS NOT NULL)
+ORDER BY id LIMIT ?;
+
+-- name: archive_window
+-- What a replay of this window covers: messages, FIFO groups, first and last publish time.
+SELECT COUNT(*), COUNT(DISTINCT group_id), MIN(published_ms), MAX(published_ms), COALESCE(MAX(id), 0)
+FROM archive
+WHERE topic_id = ? AND id <= ? AND published_ms >= ? AND published_ms <= ?
+  AND (? = 0 OR unrouted IS NOT NULL);
+
+-- name: max_archive_id
+SELECT COALESCE(MAX(id), 0) FROM archive;
+
+-- name: supersede_replays
+UPDATE replays SET status = 'Superseded', updated_ms = ?
+WHERE sub_arn = ? AND status IN ('Pending', 'In progress');
+
+-- name: insert_replay
+INSERT INTO replays (replay_id, topic_id, topic_arn, sub_arn, queue_target, start_ms, end_ms, selection, rate, status, requested_by, origin, created_ms, updated_ms, cursor_id, last_id, total, delivered, skipped, failure)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+
+-- name: replay_by_id
+SELECT replay_id, topic_id, topic_arn, sub_arn, queue_target, start_ms, end_ms, selection, rate, status, requested_by, origin, created_ms, updated_ms, cursor_id, last_id, total, delivered, skipped, failure FROM replays WHERE replay_id = ?;
+
+-- name: replays_of
+SELECT replay_id, topic_id, topic_arn, sub_arn, queue_target, start_ms, end_ms, selection, rate, status, requested_by, origin, created_ms, updated_ms, cursor_id, last_id, total, delivered, skipped, failure FROM replays WHERE (? = '' OR sub_arn = ? OR topic_arn = ?)
+ORDER BY created_ms DESC LIMIT ?;
+
+-- name: claimable_replay
+SELECT replay_id, topic_id, topic_arn, sub_arn, queue_target, start_ms, end_ms, selection, rate, status, requested_by, origin, created_ms, updated_ms, cursor_id, last_id, total, delivered, skipped, failure FROM replays
+WHERE status IN ('Pending', 'In progress') AND lease_until_ms <= ? AND created_ms <= ?
+ORDER BY created_ms LIMIT 1;
+
+-- name: lease_replay
+UPDATE replays SET lease_until_ms = ?, status = 'In progress', last_id = ?, total = ?,
+                   updated_ms = ?
+WHERE replay_id = ? AND status IN ('Pending', 'In progress') AND lease_until_ms <= ?;
+
+-- name: advance_replay
+UPDATE replays SET cursor_id = ?, delivered = delivered + ?, skipped = skipped + ?,
+                   lease_until_ms = ?, updated_ms = ?
+WHERE replay_id = ? AND status = 'In progress' AND lease_until_ms >= ?;
+
+-- name: end_replay
+UPDATE replays SET status = ?, failure = ?, updated_ms = ?, lease_until_ms = 0
+WHERE replay_id = ? AND status IN ('Pending', 'In progress');
+
+-- name: log_subscription
+INSERT INTO subscription_log (topic_arn, sub_arn, protocol, endpoint, event, at_ms) VALUES (?, ?, ?, ?, ?, ?);

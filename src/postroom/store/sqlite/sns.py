@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from postroom.core.arns import format_sequence_number
 from postroom.core.model import Queue, ResourceKey
-from postroom.core.publish_effects import Effects, add_entry
+from postroom.core.publish_effects import Effects, add_entry, archive_params, delivery_count
 from postroom.core.sns_model import (
     OutboxOutcome,
     PublishResult,
@@ -66,6 +66,7 @@ def publish(conn: sqlite3.Connection, write_set: PublishWriteSet, now_ms: int, w
     results: list[PublishResult] = []
     effects = Effects()
     for plan in write_set.entries:
+        seq: int | None = None
         seq_text: str | None = None
         if topic.fifo:
             seen = conn.execute(Q["find_topic_dedup"], (topic.topic_id, plan.dedup_id or "")).fetchone()
@@ -76,7 +77,8 @@ def publish(conn: sqlite3.Connection, write_set: PublishWriteSet, now_ms: int, w
             conn.execute(Q["upsert_topic_dedup"], (topic.topic_id, plan.dedup_id or "", plan.message_id, seq,
                                                    now_ms + window_ms))
             seq_text = format_sequence_number(seq)
-        add_entry(effects, topic.arn, plan, seq_text, write_set.subscribed, lambda key: queue(key) is not None)
+        add_entry(effects, topic.arn, plan, seq if topic.fifo else None, seq_text, now_ms,
+                  lambda key: queue(key) is not None)
         results.append(PublishResult(plan.message_id, seq_text))
     for key, message in effects.inserts:
         target = queue(key)
@@ -85,6 +87,8 @@ def publish(conn: sqlite3.Connection, write_set: PublishWriteSet, now_ms: int, w
     for h in effects.outbox:
         conn.execute(Q["insert_outbox"], (h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms, now_ms))
     conn.executemany(Q["insert_counts"], effects.counts)
+    if effects.archive:
+        conn.executemany(Q["insert_archive"], [archive_params(topic.topic_id, topic.arn, a) for a in effects.archive])
     return results
 
 
@@ -96,8 +100,7 @@ def finish_outbox(conn: sqlite3.Connection, outcome: OutboxOutcome, now_ms: int,
         if dlq is not None:
             messages.insert(conn, dlq, [message], now_ms, 300_000)
     if outcome.counted:
-        conn.execute(Q["insert_counts"], (outcome.topic_arn, outcome.sub_arn, 0, 0, int(outcome.delivered), 0,
-                                          int(not outcome.delivered)))
+        conn.execute(Q["insert_counts"], delivery_count(outcome.topic_arn, outcome.sub_arn, now_ms, outcome.delivered))
 
 
 def save_subscription(conn: sqlite3.Connection, topic_id: int, sub: Subscription, now_ms: int) -> Subscription:

@@ -15,6 +15,7 @@ from typing import Any
 
 from postroom.core import topic_changes
 from postroom.core.model import Queue, ResourceKey
+from postroom.core.replay import Replay
 from postroom.core.sns_model import (
     OutboxItem,
     OutboxOutcome,
@@ -32,6 +33,7 @@ from postroom.errors import NotFound
 from postroom.store.codec import dump_map
 from postroom.store.rows import subscription_record, topic_record
 from postroom.store.sqlite import sns
+from postroom.store.sqlite.archive_store import insert_replay
 from postroom.store.sqlite.queries import Q
 from postroom.store.sqlite.reader import Reader
 from postroom.store.sqlite.writer import Writer, after_commit
@@ -130,10 +132,15 @@ class SqliteSnsStore:
         await self._writer.call(op)
 
     # ---- subscriptions --------------------------------------------------------
-    async def subscribe(self, topic: Topic, sub: Subscription, now_ms: int) -> Subscription:
+    async def subscribe(self, topic: Topic, sub: Subscription, now_ms: int,
+                        replay: Replay | None = None) -> Subscription:
         def op(conn: sqlite3.Connection) -> Subscription:
             saved = sns.save_subscription(conn, topic.topic_id, sub, now_ms)
             if saved is sub:
+                conn.execute(Q["log_subscription"], (topic.arn, sub.arn, sub.protocol, sub.endpoint, "subscribed",
+                                                     now_ms))
+                if replay is not None:
+                    insert_replay(conn, topic.topic_id, replay)
                 self._refresh_subscriptions(conn, topic.topic_id, topic.arn)
             return saved
 
@@ -159,13 +166,16 @@ class SqliteSnsStore:
             raise NotFound("Subscription does not exist")
         return subscription_record(row), row["topic_id"]
 
-    async def update_subscription(self, sub_arn: str, change: SubscriptionMutation) -> Subscription:
+    async def update_subscription(self, sub_arn: str, change: SubscriptionMutation,
+                                  replay: Replay | None = None) -> Subscription:
         def op(conn: sqlite3.Connection) -> Subscription:
             current, topic_id = self._sub_row(conn, sub_arn)
             updated = change(current)
             conn.execute(Q["update_subscription"], (dump_map(updated.attributes), int(updated.confirmed),
                                                     updated.token, updated.sub_id))
             conn.execute(Q["bump_subscriptions"], (topic_id,))
+            if replay is not None:
+                insert_replay(conn, topic_id, replay)
             self._refresh_subscriptions(conn, topic_id, current.topic_arn)
             return updated
 
@@ -188,7 +198,7 @@ class SqliteSnsStore:
 
         return await self._writer.call(op)
 
-    async def unsubscribe(self, sub_arn: str) -> bool:
+    async def unsubscribe(self, sub_arn: str, now_ms: int) -> bool:
         def op(conn: sqlite3.Connection) -> bool:
             try:
                 current, topic_id = self._sub_row(conn, sub_arn)
@@ -196,6 +206,8 @@ class SqliteSnsStore:
                 return False
             conn.execute(Q["delete_subscription"], (current.sub_id,))
             conn.execute(Q["bump_subscriptions"], (topic_id,))
+            conn.execute(Q["log_subscription"], (current.topic_arn, current.arn, current.protocol, current.endpoint,
+                                                 "unsubscribed", now_ms))
             self._refresh_subscriptions(conn, topic_id, current.topic_arn)
             return True
 
@@ -208,7 +220,7 @@ class SqliteSnsStore:
 
     async def sns_counts(self) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]:
         def op(conn: sqlite3.Connection) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]:
-            topics = {r[0]: TopicCounts(r[1], r[2]) for r in conn.execute(Q["topic_counts"]).fetchall()}
+            topics = {r[0]: TopicCounts(r[1], r[2], r[3], r[4]) for r in conn.execute(Q["topic_counts"]).fetchall()}
             subs = {r[0]: SubscriptionCounts(r[1], r[2], r[3])
                     for r in conn.execute(Q["subscription_counts"]).fetchall()}
             return topics, subs

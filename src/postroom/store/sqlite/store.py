@@ -39,6 +39,7 @@ from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_map, load_map
 from postroom.store.rows import queue_record
 from postroom.store.sqlite import messages, move_tasks
+from postroom.store.sqlite.archive_store import SqliteArchiveStore
 from postroom.store.sqlite.migrate import upgrade
 from postroom.store.sqlite.queries import Q
 from postroom.store.sqlite.reader import Reader
@@ -61,7 +62,7 @@ def open_connection(path: Path, durability: str = "full") -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqliteSnsStore):
+class SqliteStore(SqliteSnsStore, SqliteArchiveStore):
     """Implements ``postroom.store.base.Store`` on one SQLite file."""
 
     def __init__(self, path: Path, durability: str = "full") -> None:
