@@ -18,6 +18,10 @@ LAZY_COMMANDS: dict[str, str] = {
                     "postroom.cli.topology"),
     "recover": "postroom.cli.recover",
     "consume": "postroom.cli.consume",
+    "archive": "postroom.cli.archive",
+    "replay": "postroom.cli.replay",
+    "replays": "postroom.cli.replay",
+    "audit": "postroom.cli.audit",
 }
 
 

@@ -134,3 +134,28 @@ class ArchiveWindow:
     first_ms: int | None
     last_ms: int | None
     last_id: int
+
+
+@dataclass(frozen=True)
+class RouteCounts:
+    """Accounting summed over a time window, for a topic (``sub_arn`` None) or one route."""
+
+    topic_arn: str
+    sub_arn: str | None
+    published: int = 0
+    no_subscription: int = 0
+    unrouted_filtered: int = 0
+    unrouted_failed: int = 0
+    delivered: int = 0
+    filtered_out: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class SubscriptionEvent:
+    topic_arn: str
+    sub_arn: str
+    protocol: str
+    endpoint: str
+    event: str
+    at_ms: int

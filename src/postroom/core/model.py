@@ -148,9 +148,13 @@ class ReceiveOutcome:
 
 @dataclass(frozen=True)
 class QueueCounts:
+    """ApproximateNumberOfMessages(/NotVisible/Delayed), and when the oldest message still in
+    the queue was sent (for ApproximateAgeOfOldestMessage)."""
+
     visible: int
     in_flight: int
     delayed: int
+    oldest_sent_ms: int | None = None
 
 
 @dataclass(frozen=True)

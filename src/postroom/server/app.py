@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import fcntl
-import json
 import logging
 import os
 import time
@@ -33,12 +32,14 @@ from postroom.protocol.dispatch import (
 from postroom.protocol.handler_support import Services
 from postroom.protocol.sns_dispatch import SNS_VERSION, STS_VERSION, SnsDispatcher
 from postroom.protocol.sns_handlers import SNS_HANDLERS
+from postroom.server.admin import AdminApi
 from postroom.server.clocks import OffsetClock
 from postroom.server.config import ServerConfig
 from postroom.service.context import ServiceSettings
 from postroom.service.http_delivery import HttpDeliverer
 from postroom.service.messages import MessageService
 from postroom.service.move_tasks import MoveTaskService
+from postroom.service.queue_stats import QueueStats
 from postroom.service.queues import QueueService
 from postroom.service.replay import ReplayService
 from postroom.service.sns import SnsService
@@ -58,6 +59,7 @@ log = logging.getLogger("postroom.server")
 
 MAX_BODY = 4 * 1024 * 1024
 ARCHIVE_EXPIRY_BATCH = 2_000
+STATS_FLUSH_SECONDS = 5.0
 
 
 class DataDirLock:
@@ -89,6 +91,8 @@ class PostroomApp:
         self.http_delivery: HttpDeliverer | None = None
         self.sns_service: SnsService | None = None
         self.replays: ReplayService | None = None
+        self.admin: AdminApi | None = None
+        self.queue_stats: QueueStats | None = None
         self.sns: SnsDispatcher | None = None
         self._lock: DataDirLock | None = None
         self._background: list[asyncio.Task[None]] = []
@@ -119,10 +123,13 @@ class PostroomApp:
         self.sns_service = SnsService(self.store, self.clock, settings, self.waiters, self.signer.sign, CERT_PATH,
                                       self.replays)
         self.sns = SnsDispatcher(self.sns_service)
+        self.admin = AdminApi(self.store, self.clock, self.sns_service, self.replays)
+        self.queue_stats = services.messages.stats
         self.http_delivery = HttpDeliverer(self.store, self.clock)
         self._background = [asyncio.create_task(self.move_tasks.run_forever()),
                             asyncio.create_task(self.http_delivery.run_forever()),
                             asyncio.create_task(self.replays.run_forever()),
+                            asyncio.create_task(self._flush_stats_forever()),
                             asyncio.create_task(self._expire_forever())]
         log.info("postroom ready: data in %s", self.config.data_dir)
 
@@ -142,11 +149,29 @@ class PostroomApp:
                 pass
         if self.http_delivery is not None:
             await self.http_delivery.close()
+        try:
+            await self._flush_stats()
+        except Exception:
+            log.exception("could not record SQS message counts")
         if self.store is not None:
             await self.store.close()
         if self._lock is not None:
             self._lock.release()
         log.info("postroom stopped cleanly")
+
+    async def _flush_stats(self) -> None:
+        if self.store is not None and self.queue_stats is not None:
+            rows = self.queue_stats.drain(self.clock.now_ms())
+            if rows:
+                await self.store.record_queue_stats(rows)
+
+    async def _flush_stats_forever(self) -> None:
+        while True:
+            await asyncio.sleep(STATS_FLUSH_SECONDS)
+            try:
+                await self._flush_stats()
+            except Exception:
+                log.exception("could not record SQS message counts")
 
     async def _expire_forever(self) -> None:
         while True:
@@ -200,10 +225,10 @@ class PostroomApp:
         method: str = scope["method"]
         if path == "/health" and method in ("GET", "HEAD"):
             response = Response(200, [(b"content-type", b"application/json")], b'{"status":"ok"}', "health")
-        elif path == "/_postroom/accounting" and method == "GET":
-            response = await self._accounting()
-        elif path.startswith("/_postroom/") and path != CERT_PATH:
-            response = self._debug(path, scope["query_string"])
+        elif (path.startswith("/_postroom/") or path == "/metrics") and path != CERT_PATH:
+            assert self.admin is not None
+            found = await self.admin.handle(method, path, scope["query_string"], body)
+            response = found if found is not None else self._debug(path, scope["query_string"])
         elif path == CERT_PATH and method in ("GET", "HEAD") and self.signer is not None:
             response = Response(200, [(b"content-type", b"application/x-pem-file")], self.signer.certificate_pem(),
                                 "cert")
@@ -238,17 +263,6 @@ class PostroomApp:
                                                                                or sns_only)):
                 return await self.sns.handle(request, ctx, form)
         return await self.dispatcher.handle(request, ctx)
-
-    async def _accounting(self) -> Response:
-        """Every message that reached no one is counted: per topic, published and
-        published-with-no-subscription; per subscription, delivered, filtered out, failed."""
-        assert self.sns_service is not None
-        topics, subs = await self.sns_service.counts()
-        doc = {"topics": {arn: {"published": c.published, "no_subscribers": c.no_subscribers}
-                          for arn, c in topics.items()},
-               "subscriptions": {arn: {"delivered": c.delivered, "filtered_out": c.filtered_out,
-                                       "failed": c.failed} for arn, c in subs.items()}}
-        return Response(200, [(b"content-type", b"application/json")], json.dumps(doc).encode(), "accounting")
 
     def _debug(self, path: str, query_string: bytes) -> Response:
         if path == "/_postroom/clock/advance" and self.config.debug_clock:

@@ -31,6 +31,7 @@ from postroom.errors import (
 )
 from postroom.service.base import ServiceBase
 from postroom.service.context import RequestContext
+from postroom.service.queue_stats import QueueStats
 from postroom.store.base import ReceiveRequest, VisibilityChange
 
 ParsedAttributes = MessageAttributes | PostroomError
@@ -71,6 +72,10 @@ class ReceiveOptions:
 
 
 class MessageService(ServiceBase):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.stats = QueueStats()
+
     # ---- send ---------------------------------------------------------------
     def _prepare(self, ctx: RequestContext, queue: Queue, m: OutgoingMessage,
                  parsed: ParsedAttributes | None = None) -> NewMessage:
@@ -130,6 +135,7 @@ class MessageService(ServiceBase):
     async def _store_send(self, queue: Queue, prepared: Sequence[NewMessage]) -> list[SendResult]:
         results = await self.store.send(queue, prepared, self.clock.now_ms(), DEDUP_WINDOW_MS)
         self.waiters.notify(queue.queue_id)
+        self.stats.add(queue.arn, sent=sum(1 for r in results if not r.duplicate))
         return results
 
     async def _resolve_again(self, ctx: RequestContext, queue_url: str, stale: Queue) -> Queue:
@@ -210,6 +216,7 @@ class MessageService(ServiceBase):
             with self.waiters.watch(queue.queue_id) as watch:
                 outcome = await self.store.receive(queue, self._request(queue, opts))
                 if outcome.messages:
+                    self.stats.add(queue.arn, received=len(outcome.messages))
                     return outcome.messages
                 remaining = deadline - loop.time()
                 if remaining <= 0 or self.waiters.closed:
@@ -238,6 +245,7 @@ class MessageService(ServiceBase):
         (error,) = await self.store.delete(queue, [("", handle)], self.clock.now_ms())
         if error is not None:
             raise error
+        self.stats.add(queue.arn, deleted=1)
         if queue.fifo:
             self.waiters.notify(queue.queue_id)
 
@@ -246,6 +254,7 @@ class MessageService(ServiceBase):
         queue = await self.resolve(ctx, queue_url)
         validate_batch_entries([entry_id for entry_id, _ in entries])
         errors = await self.store.delete(queue, entries, self.clock.now_ms())
+        self.stats.add(queue.arn, deleted=sum(1 for e in errors if e is None))
         if queue.fifo:
             self.waiters.notify(queue.queue_id)
         return [(entry_id, err) for (entry_id, _), err in zip(entries, errors, strict=True)]

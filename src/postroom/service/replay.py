@@ -73,8 +73,9 @@ class ReplayService:
                    queue: QueueTarget | None = None, selection: str = rp.ALL_MESSAGES, rate: int | None = None,
                    requested_by: str, origin: str) -> Replay:
         now = self.clock.now_ms()
-        return Replay(self.settings.new_id(), topic.arn, sub_arn, queue, start_ms, end_ms if end_ms is not None else now,
-                      selection, rate, rp.PENDING, requested_by, origin, now, now)
+        end = end_ms if end_ms is not None else now
+        return Replay(self.settings.new_id(), topic.arn, sub_arn, queue, start_ms, end, selection, rate, rp.PENDING,
+                      requested_by, origin, now, now)
 
     def for_policy(self, topic: Topic, sub_arn: str, policy_text: str, requested_by: str) -> Replay:
         """The replay a subscription's ReplayPolicy starts (Subscribe or SetSubscriptionAttributes)."""

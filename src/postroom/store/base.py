@@ -26,7 +26,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from postroom.core.archive import ArchivedMessage, ArchiveWindow, TopicArchiveStats
+from postroom.core.archive import (
+    ArchivedMessage,
+    ArchiveWindow,
+    RouteCounts,
+    SubscriptionEvent,
+    TopicArchiveStats,
+)
 from postroom.core.model import (
     MoveTask,
     NewMessage,
@@ -285,6 +291,10 @@ class ArchiveStore(Protocol):
         """What a replay of the window would deliver now (for a dry run)."""
         ...
 
+    async def archived_between(self, topic_arn: str, after_ms: int, before_ms: int) -> int:
+        """How many of the topic's archived messages were published in (after, before)."""
+        ...
+
     async def expire_archive(self, now_ms: int, limit: int) -> int:
         """Delete up to ``limit`` archived messages past their retention, none that an
         active replay still has to deliver; returns how many went."""
@@ -320,6 +330,30 @@ class ReplayStore(Protocol):
         ...
 
 
+class AuditStore(Protocol):
+    """Reads across every account and region, for the operator's audit and metrics."""
+
+    async def every_topic(self) -> list[Topic]: ...
+
+    async def every_queue(self) -> list[Queue]: ...
+
+    async def every_subscription(self) -> list[Subscription]: ...
+
+    async def audit_counts(self, since_ms: int, until_ms: int) -> list[RouteCounts]:
+        """The accounting summed per topic and per route over minutes in [since, until)."""
+        ...
+
+    async def subscription_events(self, since_ms: int, until_ms: int) -> list[SubscriptionEvent]: ...
+
+    async def record_queue_stats(self, rows: Sequence[tuple[str, int, int, int, int]]) -> None:
+        """Add (queue arn, minute, sent, received, deleted) counts a node gathered."""
+        ...
+
+    async def queue_stats(self) -> dict[str, tuple[int, int, int]]:
+        """Per queue ARN: messages sent, received and deleted, over every node."""
+        ...
+
+
 class SettingsStore(Protocol):
     async def shared_setting(self, name: str, make: Callable[[], str]) -> str:
         """The value stored under ``name``, storing ``make()`` first if there is none. When
@@ -337,6 +371,6 @@ class SettingsStore(Protocol):
 
 
 class Store(QueueStore, MessageStore, MoveTaskStore, TopicStore, SubscriptionStore, PublishStore, OutboxStore,
-            ArchiveStore, ReplayStore, SettingsStore, Protocol):
+            ArchiveStore, ReplayStore, AuditStore, SettingsStore, Protocol):
     """Durable state of queues, messages, topics and deliveries. See the module docstring
     for the promise every method keeps."""

@@ -9,7 +9,7 @@ or taken over after a node died, never delivers a batch twice.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import asyncpg
@@ -17,11 +17,18 @@ import asyncpg
 from postroom.core import archive
 from postroom.core.model import NewMessage, Queue, ResourceKey
 from postroom.core.replay import UNROUTED_ONLY, Replay, ReplayStep
-from postroom.core.sns_model import Topic
+from postroom.core.sns_model import Subscription, Topic
 from postroom.errors import QueueDoesNotExist
 from postroom.store.postgres import messages
 from postroom.store.postgres.queries import Q
-from postroom.store.rows import archived_message, replay_params, replay_record
+from postroom.store.rows import (
+    archived_message,
+    queue_record,
+    replay_params,
+    replay_record,
+    subscription_record,
+    topic_record,
+)
 
 
 async def insert_replay(conn: asyncpg.Connection, topic_id: int, replay: Replay) -> None:
@@ -60,6 +67,11 @@ class PostgresArchiveStore:
 
         window: archive.ArchiveWindow = await self._tx(op, transaction=False)
         return window
+
+    async def archived_between(self, topic_arn: str, after_ms: int, before_ms: int) -> int:
+        found = await self._tx(lambda c: c.fetchval(Q["archived_since"], topic_arn, after_ms, before_ms),
+                               transaction=False)
+        return int(found)
 
     async def expire_archive(self, now_ms: int, limit: int) -> int:
         status = await self._tx(lambda c: c.execute(Q["expire_archive"], now_ms, limit), transaction=False,
@@ -141,3 +153,37 @@ class PostgresArchiveStore:
         rows = await self._tx(lambda c: c.fetch(Q["replays_of"], arn or "", arn or "", arn or "", limit),
                               transaction=False)
         return [replay_record(r) for r in rows]
+
+
+class PostgresAuditStore:
+    """Reads across every account and region (audit, metrics); on PostgreSQL every node
+    reads the same rows, so every node reports the same bus-wide figures."""
+
+    _tx: Callable[..., Awaitable[Any]]
+
+    async def every_topic(self) -> list[Topic]:
+        rows = await self._tx(lambda c: c.fetch(Q["every_topic"]), transaction=False)
+        return [topic_record(r) for r in rows]
+
+    async def every_queue(self) -> list[Queue]:
+        rows = await self._tx(lambda c: c.fetch(Q["every_queue"]), transaction=False)
+        return [queue_record(r) for r in rows]
+
+    async def every_subscription(self) -> list[Subscription]:
+        rows = await self._tx(lambda c: c.fetch(Q["every_subscription"]), transaction=False)
+        return [subscription_record(r) for r in rows]
+
+    async def audit_counts(self, since_ms: int, until_ms: int) -> list[archive.RouteCounts]:
+        rows = await self._tx(lambda c: c.fetch(Q["audit_counts"], since_ms, until_ms), transaction=False)
+        return [archive.RouteCounts(r[0], r[1], *(int(v) for v in r[2:])) for r in rows]
+
+    async def subscription_events(self, since_ms: int, until_ms: int) -> list[archive.SubscriptionEvent]:
+        rows = await self._tx(lambda c: c.fetch(Q["subscription_events"], since_ms, until_ms), transaction=False)
+        return [archive.SubscriptionEvent(*r) for r in rows]
+
+    async def record_queue_stats(self, rows: Sequence[tuple[str, int, int, int, int]]) -> None:
+        await self._tx(lambda c: c.executemany(Q["insert_queue_stats"], rows))
+
+    async def queue_stats(self) -> dict[str, tuple[int, int, int]]:
+        rows = await self._tx(lambda c: c.fetch(Q["queue_stats"]), transaction=False)
+        return {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows}

@@ -80,7 +80,8 @@ DELETE FROM messages WHERE queue_id = $1;
 -- name: count_messages
 SELECT COUNT(*) FILTER (WHERE visible_ms <= $2),
        COUNT(*) FILTER (WHERE visible_ms > $2 AND receive_count > 0),
-       COUNT(*) FILTER (WHERE visible_ms > $2 AND receive_count = 0)
+       COUNT(*) FILTER (WHERE visible_ms > $2 AND receive_count = 0),
+       MIN(sent_ms)
 FROM messages WHERE queue_id = $1;
 
 -- name: expire_messages
@@ -414,3 +415,32 @@ WHERE replay_id = $4 AND status IN ('Pending', 'In progress');
 
 -- name: log_subscription
 INSERT INTO subscription_log (topic_arn, sub_arn, protocol, endpoint, event, at_ms) VALUES ($1, $2, $3, $4, $5, $6);
+
+-- name: audit_counts
+SELECT topic_arn, sub_arn, SUM(published), SUM(no_subscribers), SUM(unrouted_filtered), SUM(unrouted_failed),
+       SUM(delivered), SUM(filtered_out), SUM(failed)
+FROM sns_counts WHERE bucket_ms >= $1 AND bucket_ms < $2 GROUP BY topic_arn, sub_arn;
+
+-- name: subscription_events
+SELECT topic_arn, sub_arn, protocol, endpoint, event, at_ms FROM subscription_log
+WHERE at_ms >= $1 AND at_ms < $2 ORDER BY at_ms;
+
+-- name: insert_queue_stats
+INSERT INTO queue_stats (queue_arn, bucket_ms, sent, received, deleted) VALUES ($1, $2, $3, $4, $5);
+
+-- name: queue_stats
+SELECT queue_arn, SUM(sent), SUM(received), SUM(deleted) FROM queue_stats GROUP BY queue_arn;
+
+-- name: every_topic
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics ORDER BY account, region, name;
+
+-- name: every_queue
+SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms FROM queues
+ORDER BY account, region, name;
+
+-- name: every_subscription
+SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+ORDER BY topic_arn, sub_id;
+
+-- name: archived_since
+SELECT COUNT(*) FROM archive WHERE topic_arn = $1 AND published_ms > $2 AND published_ms < $3;

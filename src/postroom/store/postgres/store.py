@@ -44,7 +44,7 @@ from postroom.errors import (
 from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_map, load_map
 from postroom.store.postgres import messages, move_tasks, wakeups
-from postroom.store.postgres.archive_store import PostgresArchiveStore
+from postroom.store.postgres.archive_store import PostgresArchiveStore, PostgresAuditStore
 from postroom.store.postgres.cache import CoherentCache, Epoch
 from postroom.store.postgres.coalesce import Coalescer
 from postroom.store.postgres.messages import RETRYABLE
@@ -81,7 +81,7 @@ def queue_notice(key: ResourceKey) -> str:
     return f"q:{key.account}/{key.region}/{key.name}"
 
 
-class PostgresStore(PostgresSnsStore, PostgresArchiveStore):
+class PostgresStore(PostgresSnsStore, PostgresArchiveStore, PostgresAuditStore):
     """Implements ``postroom.store.base.Store`` on PostgreSQL (asyncpg)."""
 
     def __init__(self, dsn: str, pool: asyncpg.Pool, settings: dict[str, str]) -> None:
@@ -340,7 +340,7 @@ class PostgresStore(PostgresSnsStore, PostgresArchiveStore):
     async def counts(self, queue: Queue, now_ms: int) -> QueueCounts:
         row = await self._tx(lambda conn: conn.fetchrow(Q["count_messages"], queue.queue_id, now_ms),
                              transaction=False)
-        return QueueCounts(int(row[0]), int(row[1]), int(row[2]))
+        return QueueCounts(int(row[0]), int(row[1]), int(row[2]), row[3])
 
     async def expire(self, now_ms: int) -> int:
         async def op(conn: asyncpg.Connection) -> int:

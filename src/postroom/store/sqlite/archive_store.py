@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Sequence
 from typing import Any
 
 from postroom.core import archive
 from postroom.core.model import Queue, ResourceKey
 from postroom.core.replay import UNROUTED_ONLY, Replay, ReplayStep
-from postroom.core.sns_model import Topic
-from postroom.store.rows import archived_message, replay_params, replay_record
+from postroom.core.sns_model import Subscription, Topic
+from postroom.store.rows import (
+    archived_message,
+    queue_record,
+    replay_params,
+    replay_record,
+    subscription_record,
+    topic_record,
+)
 from postroom.store.sqlite import messages
 from postroom.store.sqlite.queries import Q
 from postroom.store.sqlite.reader import Reader
@@ -75,6 +83,10 @@ class SqliteArchiveStore:
             return archive.ArchiveWindow(n, groups, first, final, last_id)
 
         return await self._reader.call(op)
+
+    async def archived_between(self, topic_arn: str, after_ms: int, before_ms: int) -> int:
+        return await self._reader.call(
+            lambda conn: int(conn.execute(Q["archived_since"], (topic_arn, after_ms, before_ms)).fetchone()[0]))
 
     async def expire_archive(self, now_ms: int, limit: int) -> int:
         def op(conn: sqlite3.Connection) -> int:
@@ -155,3 +167,42 @@ class SqliteArchiveStore:
 
         return await self._reader.call(op)
 
+
+
+class SqliteAuditStore:
+    """Reads across every account and region (audit, metrics), on the read-only connection."""
+
+    _writer: Writer
+    _reader: Reader
+
+    async def every_topic(self) -> list[Topic]:
+        return await self._reader.call(lambda conn: [topic_record(r) for r in conn.execute(Q["every_topic"])])
+
+    async def every_queue(self) -> list[Queue]:
+        return await self._reader.call(lambda conn: [queue_record(r) for r in conn.execute(Q["every_queue"])])
+
+    async def every_subscription(self) -> list[Subscription]:
+        return await self._reader.call(
+            lambda conn: [subscription_record(r) for r in conn.execute(Q["every_subscription"])])
+
+    async def audit_counts(self, since_ms: int, until_ms: int) -> list[archive.RouteCounts]:
+        def op(conn: sqlite3.Connection) -> list[archive.RouteCounts]:
+            return [archive.RouteCounts(*r) for r in conn.execute(Q["audit_counts"], (since_ms, until_ms))]
+
+        return await self._reader.call(op)
+
+    async def subscription_events(self, since_ms: int, until_ms: int) -> list[archive.SubscriptionEvent]:
+        def op(conn: sqlite3.Connection) -> list[archive.SubscriptionEvent]:
+            return [archive.SubscriptionEvent(*r) for r in conn.execute(Q["subscription_events"],
+                                                                         (since_ms, until_ms))]
+
+        return await self._reader.call(op)
+
+    async def record_queue_stats(self, rows: Sequence[tuple[str, int, int, int, int]]) -> None:
+        await self._writer.call(lambda conn: conn.executemany(Q["insert_queue_stats"], rows))
+
+    async def queue_stats(self) -> dict[str, tuple[int, int, int]]:
+        def op(conn: sqlite3.Connection) -> dict[str, tuple[int, int, int]]:
+            return {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in conn.execute(Q["queue_stats"])}
+
+        return await self._reader.call(op)

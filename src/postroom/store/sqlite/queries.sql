@@ -68,7 +68,8 @@ DELETE FROM messages WHERE queue_id = ?;
 -- name: count_messages
 SELECT COALESCE(SUM(visible_ms <= ?), 0),
        COALESCE(SUM(visible_ms > ? AND receive_count > 0), 0),
-       COALESCE(SUM(visible_ms > ? AND receive_count = 0), 0)
+       COALESCE(SUM(visible_ms > ? AND receive_count = 0), 0),
+       MIN(sent_ms)
 FROM messages WHERE queue_id = ?;
 
 -- name: expire_messages
@@ -374,3 +375,32 @@ WHERE replay_id = ? AND status IN ('Pending', 'In progress');
 
 -- name: log_subscription
 INSERT INTO subscription_log (topic_arn, sub_arn, protocol, endpoint, event, at_ms) VALUES (?, ?, ?, ?, ?, ?);
+
+-- name: audit_counts
+SELECT topic_arn, sub_arn, SUM(published), SUM(no_subscribers), SUM(unrouted_filtered), SUM(unrouted_failed),
+       SUM(delivered), SUM(filtered_out), SUM(failed)
+FROM sns_counts WHERE bucket_ms >= ? AND bucket_ms < ? GROUP BY topic_arn, sub_arn;
+
+-- name: subscription_events
+SELECT topic_arn, sub_arn, protocol, endpoint, event, at_ms FROM subscription_log
+WHERE at_ms >= ? AND at_ms < ? ORDER BY at_ms;
+
+-- name: insert_queue_stats
+INSERT INTO queue_stats (queue_arn, bucket_ms, sent, received, deleted) VALUES (?, ?, ?, ?, ?);
+
+-- name: queue_stats
+SELECT queue_arn, SUM(sent), SUM(received), SUM(deleted) FROM queue_stats GROUP BY queue_arn;
+
+-- name: every_topic
+SELECT topic_id, account, region, name, attributes, tags, created_ms FROM topics ORDER BY account, region, name;
+
+-- name: every_queue
+SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms FROM queues
+ORDER BY account, region, name;
+
+-- name: every_subscription
+SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, token FROM subscriptions
+ORDER BY topic_arn, sub_id;
+
+-- name: archived_since
+SELECT COUNT(*) FROM archive WHERE topic_arn = ? AND published_ms > ? AND published_ms < ?;

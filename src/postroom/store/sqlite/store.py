@@ -39,7 +39,7 @@ from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_map, load_map
 from postroom.store.rows import queue_record
 from postroom.store.sqlite import messages, move_tasks
-from postroom.store.sqlite.archive_store import SqliteArchiveStore
+from postroom.store.sqlite.archive_store import SqliteArchiveStore, SqliteAuditStore
 from postroom.store.sqlite.migrate import upgrade
 from postroom.store.sqlite.queries import Q
 from postroom.store.sqlite.reader import Reader
@@ -62,7 +62,7 @@ def open_connection(path: Path, durability: str = "full") -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqliteSnsStore, SqliteArchiveStore):
+class SqliteStore(SqliteSnsStore, SqliteArchiveStore, SqliteAuditStore):
     """Implements ``postroom.store.base.Store`` on one SQLite file."""
 
     def __init__(self, path: Path, durability: str = "full") -> None:
@@ -189,8 +189,8 @@ class SqliteStore(SqliteSnsStore, SqliteArchiveStore):
 
     async def counts(self, queue: Queue, now_ms: int) -> QueueCounts:
         def op(conn: sqlite3.Connection) -> QueueCounts:
-            v, f, d = conn.execute(Q["count_messages"], (now_ms, now_ms, now_ms, queue.queue_id)).fetchone()
-            return QueueCounts(int(v), int(f), int(d))
+            v, f, d, oldest = conn.execute(Q["count_messages"], (now_ms, now_ms, now_ms, queue.queue_id)).fetchone()
+            return QueueCounts(int(v), int(f), int(d), oldest)
 
         return await self._reader.call(op)
 
