@@ -121,7 +121,7 @@ class PostroomApp:
         endpoints = Endpoints(f"http://{self.config.host}:{self.config.port}", CERT_PATH)
         self.replays = ReplayService(self.store, self.clock, settings, self.waiters, self.signer.sign, endpoints)
         self.sns_service = SnsService(self.store, self.clock, settings, self.waiters, self.signer.sign, CERT_PATH,
-                                      self.replays)
+                                      self.replays, services.messages.stats)
         self.sns = SnsDispatcher(self.sns_service)
         self.admin = AdminApi(self.store, self.clock, self.sns_service, self.replays)
         self.queue_stats = services.messages.stats

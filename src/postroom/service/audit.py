@@ -27,6 +27,7 @@ from postroom.core.archive import RouteCounts
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import ResourceKey
 from postroom.core.publish_effects import MINUTE_MS
+from postroom.core.sns_model import Subscription
 from postroom.store.base import Store
 
 
@@ -105,25 +106,34 @@ class AuditService:
                 continue
             if e.at_ms >= until_ms:
                 continue
-            # Exact from the archive when the topic keeps one; else from whole minutes after it.
+            # Exact from the archive when the topic keeps one; else from the accounting's minutes,
+            # the unsubscription's own minute included ("up to": better a finding too many).
             published = await self.store.archived_between(e.topic_arn, max(e.at_ms, since_ms), until_ms)
+            exact = bool(published)
             if not published:
-                since = max(_bucket(e.at_ms) + MINUTE_MS, _bucket(since_ms))
-                after = [c for c in await self.store.audit_counts(since, until_ms)
+                after = [c for c in await self.store.audit_counts(max(_bucket(e.at_ms), _bucket(since_ms)), until_ms)
                          if c.topic_arn == e.topic_arn and c.sub_arn is None]
                 published = sum(c.published for c in after)
             if published:
                 report.findings.append(Finding(
                     "SUBSCRIBER-REMOVED", e.topic_arn, e.sub_arn, published,
-                    f"{e.protocol}:{e.endpoint} was unsubscribed from {e.topic_arn}; {published} message(s) "
-                    "published since did not reach it (replay them: postroom replay)"))
-        await self._dead_letter_queues(report, subs_redrive=[s.attributes.get("RedrivePolicy") for s in subs])
+                    f"{e.protocol}:{e.endpoint} was unsubscribed from {e.topic_arn}; {'' if exact else 'up to '}"
+                    f"{published} message(s) published since did not reach it (replay them: postroom replay)"))
+        await self._dead_letter_queues(report, subs, topic_arn)
         return report
 
-    async def _dead_letter_queues(self, report: AuditReport, subs_redrive: list[str | None]) -> None:
+    async def _dead_letter_queues(self, report: AuditReport, subs: list[Subscription], topic_arn: str | None) -> None:
+        """Dead-letter queues holding messages: every one on the bus, or with ``topic_arn``
+        those of the topic's subscriptions and of the queues they deliver to."""
         queues = await self.store.every_queue()
+        if topic_arn is not None:
+            endpoints = {s.endpoint for s in subs if s.protocol == "sqs"}
+            queues_of_topic = [q for q in queues if q.arn in endpoints]
+        else:
+            queues_of_topic = queues
         targets: set[ResourceKey] = set()
-        for text in [q.attributes.get("RedrivePolicy") for q in queues] + subs_redrive:
+        redrives = [q.attributes.get("RedrivePolicy") for q in queues_of_topic]
+        for text in redrives + [s.attributes.get("RedrivePolicy") for s in subs]:
             if not text:
                 continue
             try:

@@ -19,6 +19,7 @@ from postroom.core import subscription_attributes as sa
 from postroom.core import topic_attributes as ta
 from postroom.core.archive import ArchiveRecord
 from postroom.core.arns import parse_queue_arn
+from postroom.core.model import ResourceKey
 from postroom.core.sns_delivery_policy import effective_subscription_delivery_policy
 from postroom.core.sns_envelope import format_timestamp, subscription_confirmation, to_json
 from postroom.core.sns_model import (
@@ -44,6 +45,7 @@ from postroom.core.sns_validate import (
 )
 from postroom.errors import InvalidParameter, NotFound, PostroomError, ResourceNotFound, ServiceUnavailable
 from postroom.service.context import RequestContext, ServiceSettings, parse_topic_arn
+from postroom.service.queue_stats import QueueStats
 from postroom.service.replay import ReplayService
 from postroom.service.sns_delivery import Endpoints, Outgoing, Sign, plan_publish
 from postroom.service.waiters import Waiters
@@ -67,7 +69,7 @@ class PublishInput:
 
 class SnsService:
     def __init__(self, store: Store, clock: Clock, settings: ServiceSettings, waiters: Waiters,
-                 sign: Sign, cert_path: str, replays: ReplayService) -> None:
+                 sign: Sign, cert_path: str, replays: ReplayService, stats: QueueStats | None = None) -> None:
         self.store = store
         self.clock = clock
         self.settings = settings
@@ -75,6 +77,7 @@ class SnsService:
         self.sign = sign
         self.cert_path = cert_path
         self.replays = replays
+        self.stats = stats or QueueStats()
 
     # ---- topics ---------------------------------------------------------------
     async def topic(self, ctx: RequestContext, arn: str | None) -> Topic:
@@ -317,12 +320,18 @@ class SnsService:
                              archive.retention_days(topic.attributes, settings), settings.unrouted_days)
 
     async def _wake(self, write_set: PublishWriteSet) -> None:
-        keys = {key for plan in write_set.entries for d in plan.queue_deliveries for key in (d.queue, d.dlq)
-                if key is not None}
-        for key in keys:
+        """Wake long polls on the queues delivered to, and count their NumberOfMessagesSent."""
+        sent: dict[ResourceKey, int] = {}
+        for plan in write_set.entries:
+            for d in plan.queue_deliveries:
+                sent[d.queue] = sent.get(d.queue, 0) + 1
+                if d.dlq is not None:
+                    sent.setdefault(d.dlq, 0)
+        for key, n in sent.items():
             queue = await self.store.get_queue(key)
             if queue is not None:
                 self.waiters.notify(queue.queue_id)
+                self.stats.add(queue.arn, sent=n)
 
     async def publish_batch(self, ctx: RequestContext, topic_arn: str,
                             entries: Sequence[tuple[str, PublishInput]]) -> list[tuple[str, PublishResult | Exception]]:

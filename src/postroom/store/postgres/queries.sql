@@ -347,7 +347,8 @@ DELETE FROM archive WHERE id IN (
     ORDER BY a.expires_ms LIMIT $2);
 
 -- name: archive_stats
-SELECT topic_arn, COUNT(*), COALESCE(SUM(LENGTH(message) + COALESCE(LENGTH(attrs), 0) + COALESCE(LENGTH(subject), 0)), 0),
+SELECT topic_arn, COUNT(*),
+       COALESCE(SUM(OCTET_LENGTH(message) + COALESCE(OCTET_LENGTH(attrs), 0) + COALESCE(OCTET_LENGTH(subject), 0)), 0),
        MIN(published_ms), COUNT(*) FILTER (WHERE unrouted IS NOT NULL)
 FROM archive GROUP BY topic_arn;
 

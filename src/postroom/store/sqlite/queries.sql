@@ -307,7 +307,9 @@ DELETE FROM archive WHERE id IN (
     ORDER BY a.expires_ms LIMIT ?);
 
 -- name: archive_stats
-SELECT topic_arn, COUNT(*), COALESCE(SUM(LENGTH(message) + COALESCE(LENGTH(attrs), 0) + COALESCE(LENGTH(subject), 0)), 0),
+SELECT topic_arn, COUNT(*),
+       COALESCE(SUM(LENGTH(CAST(message AS BLOB)) + COALESCE(LENGTH(CAST(attrs AS BLOB)), 0)
+                    + COALESCE(LENGTH(CAST(subject AS BLOB)), 0)), 0),
        MIN(published_ms), COALESCE(SUM(unrouted IS NOT NULL), 0)
 FROM archive GROUP BY topic_arn;
 
