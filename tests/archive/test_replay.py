@@ -694,3 +694,17 @@ def test_consumer_inbox_catches_raw_fifo_replay_after_dedup_window(server: Serve
     assert sorted(m.dedup_id or "" for m in seen) == sorted(s.dedup or "" for s in sent)
     assert inbox.stats == {"applied": 4, "duplicates": 4, "rolled_back": 0}, inbox.stats
     assert _effects(path) == sorted((s.dedup or "", s.body) for s in sent)
+
+
+def test_replay_from_a_standard_topic_into_a_fifo_queue_is_refused(sns: Any, sqs: Any, server: Server) -> None:
+    """Subscribe's rule holds for replays: "FIFO SQS Queues can not be subscribed to standard SNS
+    topics". Before, the replay 'completed' into the FIFO queue with messages no receive could
+    ever return (no group id)."""
+    topic = new_topic(sns)
+    sns.publish(TopicArn=topic, Message="x")
+    url, _arn = new_queue(sqs, fifo=True)
+    refused = cli(server, "replay", "--topic", topic, "--to", url, "--since", "-1h", "--raw")
+    assert refused.returncode != 0
+    assert "FIFO SQS Queues can not be subscribed to standard SNS topics" in refused.stderr + refused.stdout
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    assert counts["ApproximateNumberOfMessages"] == "0"

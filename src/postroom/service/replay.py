@@ -32,6 +32,7 @@ from postroom.core.archive import ArchivedMessage, ArchiveWindow
 from postroom.core.arns import parse_queue_arn
 from postroom.core.replay import QueueTarget, Replay, ReplayStep
 from postroom.core.sns_model import Subscription, Topic
+from postroom.core.subscription_attributes import check_fifo_compatibility
 from postroom.errors import InvalidParameter, NotFound, QueueDoesNotExist
 from postroom.service.context import ServiceSettings, parse_topic_arn
 from postroom.service.sns_delivery import Endpoints, Outgoing, Sign, passes_filter, plan_publish
@@ -115,6 +116,8 @@ class ReplayService:
         queue = await self.store.get_queue(key)
         if queue is None:
             raise QueueDoesNotExist(f"The queue {target} does not exist.")
+        # The rule of Subscribe: "FIFO SQS Queues can not be subscribed to standard SNS topics".
+        check_fifo_compatibility(topic.fifo, "sqs", queue.fifo)
         return None, QueueTarget(queue.arn, raw)
 
     def wake(self) -> None:
@@ -139,11 +142,16 @@ class ReplayService:
 
     async def run_once(self) -> bool:
         """Lease one replay and deliver it to the end (or until superseded); ``False`` if
-        there was nothing to do."""
+        there was nothing to do. Stopped (shutdown), it gives its lease back, so the next
+        server to start resumes it at once instead of after the lease ran out."""
         replay = await self.store.claim_replay(self.clock.now_ms(), SETTLE_MS, LEASE_MS)
         if replay is None:
             return False
-        await self._deliver(replay)
+        try:
+            await self._deliver(replay)
+        except asyncio.CancelledError:
+            await self.store.release_replay(replay.replay_id)
+            raise
         return True
 
     async def _deliver(self, replay: Replay) -> None:
@@ -206,9 +214,9 @@ class ReplayService:
 
     # ---- reading ------------------------------------------------------------------
     async def status_of(self, sub_arn: str) -> str | None:
-        """AWS's ReplayStatus of a subscription: its latest replay's state."""
-        latest = await self.store.replays(sub_arn, 1)
-        if not latest or latest[0].sub_arn != sub_arn:
-            return None
-        status = latest[0].status
-        return rp.FAILED if status == rp.CANCELLED else status
+        """AWS's ReplayStatus of a subscription: its latest replay's state (the one that
+        superseded the others)."""
+        for r in await self.store.replays(sub_arn, 5):
+            if r.sub_arn == sub_arn and r.status != rp.SUPERSEDED:
+                return rp.FAILED if r.status == rp.CANCELLED else r.status
+        return None

@@ -323,6 +323,10 @@ class ReplayStore(Protocol):
 
     async def end_replay(self, replay_id: str, status: str, failure: str | None, now_ms: int) -> None: ...
 
+    async def release_replay(self, replay_id: str) -> None:
+        """Give the lease back (a node shutting down), so any node resumes the replay at once."""
+        ...
+
     async def get_replay(self, replay_id: str) -> Replay | None: ...
 
     async def replays(self, arn: str | None, limit: int) -> list[Replay]:

@@ -69,8 +69,9 @@ class PostgresArchiveStore:
         return window
 
     async def archived_between(self, topic_arn: str, after_ms: int, before_ms: int) -> int:
-        found = await self._tx(lambda c: c.fetchval(Q["archived_since"], topic_arn, after_ms, before_ms),
-                               transaction=False)
+        parts = topic_arn.split(":")
+        found = await self._tx(lambda c: c.fetchval(Q["archived_since"], parts[4], parts[3], parts[5], after_ms,
+                                                    before_ms), transaction=False)
         return int(found)
 
     async def expire_archive(self, now_ms: int, limit: int) -> int:
@@ -144,6 +145,9 @@ class PostgresArchiveStore:
 
     async def end_replay(self, replay_id: str, status: str, failure: str | None, now_ms: int) -> None:
         await self._tx(lambda c: c.execute(Q["end_replay"], status, failure, now_ms, replay_id))
+
+    async def release_replay(self, replay_id: str) -> None:
+        await self._tx(lambda c: c.execute(Q["release_replay"], replay_id), transaction=False)
 
     async def get_replay(self, replay_id: str) -> Replay | None:
         row = await self._tx(lambda c: c.fetchrow(Q["replay_by_id"], replay_id), transaction=False)

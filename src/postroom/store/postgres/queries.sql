@@ -444,4 +444,10 @@ SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, toke
 ORDER BY topic_arn, sub_id;
 
 -- name: archived_since
-SELECT COUNT(*) FROM archive WHERE topic_arn = $1 AND published_ms > $2 AND published_ms < $3;
+-- By topic id, so the count walks archive_by_time rather than the whole archive.
+SELECT COUNT(*) FROM archive
+WHERE topic_id = (SELECT topic_id FROM topics WHERE account = $1 AND region = $2 AND name = $3)
+  AND published_ms > $4 AND published_ms < $5;
+
+-- name: release_replay
+UPDATE replays SET lease_until_ms = 0 WHERE replay_id = $1;

@@ -85,8 +85,9 @@ class SqliteArchiveStore:
         return await self._reader.call(op)
 
     async def archived_between(self, topic_arn: str, after_ms: int, before_ms: int) -> int:
-        return await self._reader.call(
-            lambda conn: int(conn.execute(Q["archived_since"], (topic_arn, after_ms, before_ms)).fetchone()[0]))
+        parts = topic_arn.split(":")
+        params = (parts[4], parts[3], parts[5], after_ms, before_ms)
+        return await self._reader.call(lambda conn: int(conn.execute(Q["archived_since"], params).fetchone()[0]))
 
     async def expire_archive(self, now_ms: int, limit: int) -> int:
         def op(conn: sqlite3.Connection) -> int:
@@ -152,6 +153,9 @@ class SqliteArchiveStore:
 
     async def end_replay(self, replay_id: str, status: str, failure: str | None, now_ms: int) -> None:
         await self._writer.call(lambda conn: conn.execute(Q["end_replay"], (status, failure, now_ms, replay_id)))
+
+    async def release_replay(self, replay_id: str) -> None:
+        await self._writer.call(lambda conn: conn.execute(Q["release_replay"], (replay_id,)))
 
     async def get_replay(self, replay_id: str) -> Replay | None:
         def op(conn: sqlite3.Connection) -> Replay | None:

@@ -405,4 +405,10 @@ SELECT sub_id, topic_arn, owner, protocol, endpoint, attributes, confirmed, toke
 ORDER BY topic_arn, sub_id;
 
 -- name: archived_since
-SELECT COUNT(*) FROM archive WHERE topic_arn = ? AND published_ms > ? AND published_ms < ?;
+-- By topic id, so the count walks archive_by_time rather than the whole archive.
+SELECT COUNT(*) FROM archive
+WHERE topic_id = (SELECT topic_id FROM topics WHERE account = ? AND region = ? AND name = ?)
+  AND published_ms > ? AND published_ms < ?;
+
+-- name: release_replay
+UPDATE replays SET lease_until_ms = 0 WHERE replay_id = ?;
