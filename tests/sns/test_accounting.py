@@ -20,6 +20,11 @@ from tests.sns.conftest import (
 )
 
 
+def unrouted(no_subscription: int = 0, filtered: int = 0, failed: int = 0) -> dict[str, int]:
+    """The topic's messages that reached no one, by cause."""
+    return {"no-subscription": no_subscription, "filtered": filtered, "failed": failed}
+
+
 def test_accounting_document_shape(sns: Any, sns_server: Server) -> None:
     doc = accounting(sns_server)
     assert isinstance(doc.get("topics"), dict)
@@ -30,12 +35,12 @@ def test_publish_without_subscriptions_is_counted(sns: Any, sqs: Any, sns_server
     topic = new_topic(sns)
     for i in range(3):
         assert sns.publish(TopicArn=topic, Message=f"lost {i}")["MessageId"]
-    wait_for_value(lambda: topic_counts(sns_server, topic), {"published": 3, "no_subscribers": 3}, 5,
-                   "topic accounting")
+    wait_for_value(lambda: topic_counts(sns_server, topic),
+                   {"published": 3, "no_subscribers": 3, "unrouted": unrouted(3, 0, 0)}, 5, "topic accounting")
     url, sub = subscribe_queue(sns, sqs, topic)
     sns.publish(TopicArn=topic, Message="kept")
-    wait_for_value(lambda: topic_counts(sns_server, topic), {"published": 4, "no_subscribers": 3}, 5,
-                   "topic accounting")
+    wait_for_value(lambda: topic_counts(sns_server, topic),
+                   {"published": 4, "no_subscribers": 3, "unrouted": unrouted(3, 0, 0)}, 5, "topic accounting")
     assert [envelope(m)["Message"] for m in receive(sqs, url, 1)] == ["kept"]  # the earlier 3 are gone
     wait_for_value(lambda: sub_counts(sns_server, sub), {"delivered": 1, "filtered_out": 0, "failed": 0}, 5,
                    "subscription accounting")
@@ -44,16 +49,16 @@ def test_publish_without_subscriptions_is_counted(sns: Any, sqs: Any, sns_server
 def test_publish_batch_counted(sns: Any, sns_server: Server) -> None:
     topic = new_topic(sns)
     sns.publish_batch(TopicArn=topic, PublishBatchRequestEntries=[{"Id": str(i), "Message": "m"} for i in range(4)])
-    wait_for_value(lambda: topic_counts(sns_server, topic), {"published": 4, "no_subscribers": 4}, 5,
-                   "topic accounting")
+    wait_for_value(lambda: topic_counts(sns_server, topic),
+                   {"published": 4, "no_subscribers": 4, "unrouted": unrouted(4, 0, 0)}, 5, "topic accounting")
 
 
 def test_all_filtered_out_is_not_no_subscribers(sns: Any, sqs: Any, sns_server: Server) -> None:
     topic = new_topic(sns)
     _, sub = subscribe_queue(sns, sqs, topic, FilterPolicy=json.dumps({"k": ["wanted"]}))
     sns.publish(TopicArn=topic, Message="m")  # no attribute: filtered out
-    wait_for_value(lambda: topic_counts(sns_server, topic), {"published": 1, "no_subscribers": 0}, 5,
-                   "topic accounting")
+    wait_for_value(lambda: topic_counts(sns_server, topic),
+                   {"published": 1, "no_subscribers": 0, "unrouted": unrouted(0, 1, 0)}, 5, "topic accounting")
     wait_for_value(lambda: sub_counts(sns_server, sub), {"delivered": 0, "filtered_out": 1, "failed": 0}, 5,
                    "subscription accounting")
 
@@ -80,7 +85,7 @@ def test_deleted_queue_counts_failed(sns: Any, sqs: Any, sns_server: Server) -> 
     wait_for_value(lambda: sub_counts(sns_server, gone).get("failed"), 1, 10, "failed count of the gone queue")
     assert sub_counts(sns_server, gone).get("delivered", 0) == 0
     assert sub_counts(sns_server, ok).get("delivered") == 1
-    assert topic_counts(sns_server, topic) == {"published": 1, "no_subscribers": 0}
+    assert topic_counts(sns_server, topic) == {"published": 1, "no_subscribers": 0, "unrouted": unrouted(0, 0, 0)}
 
 
 def test_deleted_queue_goes_to_subscription_dlq(sns: Any, sqs: Any, sns_server: Server) -> None:

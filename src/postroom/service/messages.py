@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from postroom.clock import Clock
 from postroom.core import queue_attributes as qa
 from postroom.core.arns import parse_queue_arn
 from postroom.core.delivery_rules import retention_ms
@@ -30,9 +31,10 @@ from postroom.errors import (
     QueueDoesNotExist,
 )
 from postroom.service.base import ServiceBase
-from postroom.service.context import RequestContext
+from postroom.service.context import RequestContext, ServiceSettings
 from postroom.service.queue_stats import QueueStats
-from postroom.store.base import ReceiveRequest, VisibilityChange
+from postroom.service.waiters import Waiters
+from postroom.store.base import ReceiveRequest, Store, VisibilityChange
 
 ParsedAttributes = MessageAttributes | PostroomError
 """A message's attributes as parsed, or the error parsing them raised."""
@@ -72,9 +74,10 @@ class ReceiveOptions:
 
 
 class MessageService(ServiceBase):
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, store: Store, clock: Clock, settings: ServiceSettings, waiters: Waiters) -> None:
+        super().__init__(store, clock, settings, waiters)
         self.stats = QueueStats()
+        """NumberOfMessagesSent/Received/Deleted gathered here; the server flushes them to the store."""
 
     # ---- send ---------------------------------------------------------------
     def _prepare(self, ctx: RequestContext, queue: Queue, m: OutgoingMessage,
