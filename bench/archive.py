@@ -91,7 +91,7 @@ def archiving_cost(args: argparse.Namespace) -> None:
         ratio = a["delivered_msgs_per_s"] / p["delivered_msgs_per_s"]
         ratios.append(ratio)
         print(f"| {r + 1} | {a['delivered_msgs_per_s']:,.0f} | {p['delivered_msgs_per_s']:,.0f} | {ratio:.2f}× | "
-              f"{a.get('server_cpu_us_per_publish', 0):,.0f} | {p.get('server_cpu_us_per_publish', 0):,.0f} |")
+              f"{a.get('server_cpu_us_per_msg', 0):,.0f} | {p.get('server_cpu_us_per_msg', 0):,.0f} |")
     print(f"\nmedian archived/plain throughput: {statistics.median(ratios):.2f}×\n")
 
 

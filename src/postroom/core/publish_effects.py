@@ -92,3 +92,12 @@ def archive_params(topic_id: int, topic_arn: str, row: ArchiveRow) -> tuple[obje
     r = row.record
     return (topic_id, topic_arn, r.message_id, r.published_ms, r.message, r.subject, r.structure, r.attributes,
             r.group_id, r.dedup_id, row.sequence, row.unrouted, row.expires_ms)
+
+
+def by_queue(inserts: list[tuple[ResourceKey, NewMessage]]) -> dict[ResourceKey, list[NewMessage]]:
+    """The inserts grouped per queue, each group in its original order (a FIFO queue's
+    sequence numbers follow it), so a store writes each queue's share in one call."""
+    grouped: dict[ResourceKey, list[NewMessage]] = {}
+    for key, message in inserts:
+        grouped.setdefault(key, []).append(message)
+    return grouped

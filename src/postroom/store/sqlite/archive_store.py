@@ -15,6 +15,7 @@ from typing import Any
 
 from postroom.core import archive
 from postroom.core.model import Queue, ResourceKey
+from postroom.core.publish_effects import by_queue
 from postroom.core.replay import UNROUTED_ONLY, Replay, ReplayStep
 from postroom.core.sns_model import Subscription, Topic
 from postroom.store.rows import (
@@ -140,10 +141,10 @@ class SqliteArchiveStore:
             if not moved:
                 return False
             queue = live_queues(conn, self._queues.get)
-            for key, message in step.inserts:
+            for key, batch in by_queue(step.inserts).items():
                 target = queue(key)
                 if target is not None:
-                    messages.insert(conn, target, [message], now_ms, 300_000)
+                    messages.insert(conn, target, batch, now_ms, 300_000)
             for h in step.outbox:
                 conn.execute(Q["insert_outbox"], (h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms,
                                                   now_ms))

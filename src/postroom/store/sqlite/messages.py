@@ -52,25 +52,55 @@ def insert(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage
         elif conn.executemany(Q["insert_message_if_alive"], [(*r, qid) for r in rows]).rowcount != len(rows):
             raise QueueDoesNotExist("The specified queue does not exist.")
         return [SendResult(m.message_id, None) for m in messages]
-    results: list[SendResult] = []
+    return _insert_fifo(conn, queue, messages, now_ms, dedup_window_ms)
+
+
+def _insert_fifo(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage], now_ms: int,
+                 dedup_window_ms: int) -> list[SendResult]:
+    """FIFO: each message is checked against the deduplication window (and against the
+    messages before it in this call), the ones kept take consecutive sequence numbers in one
+    UPDATE, and go in with their dedup entries in two executemany."""
+    qid = queue.queue_id
+    results: list[SendResult | None] = []
+    kept: list[tuple[int, NewMessage, str, str]] = []
+    here: dict[tuple[str, str], int] = {}
     for m in messages:
         scope = dedup_scope(queue.attributes, m.group_id)
         dedup_id = m.dedup_id or ""
+        earlier = here.get((scope, dedup_id))
+        if earlier is not None:
+            results.append(None)  # a duplicate of a message of this call: filled in below
+            continue
         seen = conn.execute(Q["find_dedup"], (qid, scope, dedup_id)).fetchone()
         if seen is not None and seen["expires_ms"] > now_ms:
             results.append(SendResult(seen["message_id"], format_sequence_number(seen["seq"]), duplicate=True))
             continue
-        taken = conn.execute(Q["take_sequence"], (1, qid, 1)).fetchone()
+        here[(scope, dedup_id)] = len(kept)
+        kept.append((len(results), m, scope, dedup_id))
+        results.append(None)
+    if kept:
+        taken = conn.execute(Q["take_sequence"], (len(kept), qid, len(kept))).fetchone()
         if taken is None:
             raise QueueDoesNotExist("The specified queue does not exist.")
-        seq = taken[0]
-        conn.execute(Q["insert_message"], (
-            qid, m.message_id, seq, m.group_id, m.dedup_id, m.body, m.md5_of_body,
-            dump_attributes(m.attributes), m.md5_of_attributes, dump_attributes(m.system_attributes),
-            m.md5_of_system_attributes, m.sender_id, now_ms, now_ms + m.delay_ms, None))
-        conn.execute(Q["upsert_dedup"], (qid, scope, dedup_id, m.message_id, seq, now_ms + dedup_window_ms))
-        results.append(SendResult(m.message_id, format_sequence_number(seq)))
-    return results
+        first = taken[0]
+        conn.executemany(Q["insert_message"], [
+            (qid, m.message_id, first + i, m.group_id, m.dedup_id, m.body, m.md5_of_body,
+             dump_attributes(m.attributes), m.md5_of_attributes, dump_attributes(m.system_attributes),
+             m.md5_of_system_attributes, m.sender_id, now_ms, now_ms + m.delay_ms, None)
+            for i, (_pos, m, _scope, _dedup) in enumerate(kept)])
+        conn.executemany(Q["upsert_dedup"], [(qid, scope, dedup_id, m.message_id, first + i, now_ms + dedup_window_ms)
+                                             for i, (_pos, m, scope, dedup_id) in enumerate(kept)])
+        for i, (pos, m, _scope, _dedup) in enumerate(kept):
+            results[pos] = SendResult(m.message_id, format_sequence_number(first + i))
+    out: list[SendResult] = []
+    for m, r in zip(messages, results, strict=True):
+        if r is None:  # duplicate of an earlier message of this call
+            original = kept[here[(dedup_scope(queue.attributes, m.group_id), m.dedup_id or "")]]
+            o = results[original[0]]
+            assert o is not None
+            r = SendResult(o.message_id, o.sequence_number, duplicate=True)
+        out.append(r)
+    return out
 
 
 def _move_to_dlq(conn: sqlite3.Connection, source: Queue, dlq: Queue, row: MessageRow) -> None:

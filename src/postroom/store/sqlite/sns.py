@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from postroom.core.arns import format_sequence_number
 from postroom.core.model import Queue, ResourceKey
-from postroom.core.publish_effects import Effects, add_entry, archive_params, delivery_count
+from postroom.core.publish_effects import Effects, add_entry, archive_params, by_queue, delivery_count
 from postroom.core.sns_model import (
     OutboxOutcome,
     PublishResult,
@@ -80,10 +80,10 @@ def publish(conn: sqlite3.Connection, write_set: PublishWriteSet, now_ms: int, w
         add_entry(effects, topic.arn, plan, seq if topic.fifo else None, seq_text, now_ms,
                   lambda key: queue(key) is not None)
         results.append(PublishResult(plan.message_id, seq_text))
-    for key, message in effects.inserts:
+    for key, batch in by_queue(effects.inserts).items():
         target = queue(key)
         assert target is not None
-        messages.insert(conn, target, [message], now_ms, window_ms)
+        messages.insert(conn, target, batch, now_ms, window_ms)
     for h in effects.outbox:
         conn.execute(Q["insert_outbox"], (h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms, now_ms))
     conn.executemany(Q["insert_counts"], effects.counts)
