@@ -37,9 +37,9 @@ from tests.sns.conftest import StoreSpec, new_queue, new_topic, subscribe_queue
 from .conftest import admin, cli, drain, replay_policy, wait_replay_done
 
 N = int(os.environ.get("POSTROOM_INCIDENT_MESSAGES", "45000"))
-N_PG = int(os.environ.get("POSTROOM_INCIDENT_MESSAGES_PG", "10000"))
+N_PG = int(os.environ.get("POSTROOM_INCIDENT_MESSAGES_PG", "5000"))
 """The incident's 45,000 messages run on the embedded store; on PostgreSQL the same test runs
-with 10,000 by default (its publishes cost more round trips, and the logic is the same) —
+with 5,000 by default (its publishes cost more round trips, and the logic is the same) —
 set POSTROOM_INCIDENT_MESSAGES_PG=45000 for the full size there too."""
 GROUPS = 200
 PUBLISHERS = 8
