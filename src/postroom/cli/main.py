@@ -50,6 +50,12 @@ def main() -> None:
     """
 
 
+def _public_url(value: str | None) -> str | None:
+    if value is not None and not value.startswith(("http://", "https://")):
+        raise click.BadParameter("must start with http:// or https://")
+    return value.rstrip("/") if value else None
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=9700, show_default=True, type=int, help="Port to listen on.")
@@ -78,9 +84,12 @@ def main() -> None:
                    "missed window can always be replayed.")
 @click.option("--unrouted-days", default=7, show_default=True, type=click.IntRange(0, 365),
               help="Keep messages that reached no subscriber this many days, archived or not (0: off).")
+@click.option("--public-url", default=None, metavar="URL", callback=lambda _c, _p, v: _public_url(v),
+              help="Base of the URLs handed to clients (queue URLs, SigningCertURL, UnsubscribeURL) instead of "
+                   "the request's Host header; may contain {region}, e.g. http://sqs.{region}.example.test:9700.")
 def serve(host: str, port: int, data_dir: Path, store_url: str | None, account_id: str, region: str, log_level: str,
           durability: str, aws_timing: bool, debug_clock: bool, default_archive_days: int,
-          unrouted_days: int) -> None:
+          unrouted_days: int, public_url: str | None) -> None:
     """Serve the SQS API (JSON 1.0 and query protocols) and the SNS API on HOST:PORT."""
     from postroom.server.config import ServerConfig
     from postroom.server.run import serve as run_server
@@ -89,7 +98,7 @@ def serve(host: str, port: int, data_dir: Path, store_url: str | None, account_i
                             account_id=account_id, region=region,
                             log_level=log_level, durability=durability, aws_timing=aws_timing,
                             debug_clock=debug_clock, default_archive_days=default_archive_days,
-                            unrouted_days=unrouted_days))
+                            unrouted_days=unrouted_days, public_url=public_url))
 
 
 main.add_command(db)

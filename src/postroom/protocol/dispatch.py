@@ -10,7 +10,6 @@ form-encoded, optionally POSTed to the queue URL's own path instead of naming
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -64,7 +63,6 @@ HANDLERS: dict[str, Handler] = {
 
 JSON_CONTENT_TYPE = b"application/x-amz-json-1.0"
 XML_CONTENT_TYPE = b"text/xml"
-_CREDENTIAL = re.compile(r"Credential=([^/,\s]*)/(\d{8})/([^/]*)/([^/]*)/")
 
 
 @dataclass
@@ -84,13 +82,6 @@ class Request:
     body: bytes
 
 
-def credential_service(headers: Mapping[bytes, bytes]) -> str | None:
-    """The signing service name (``sqs``, ``sns``, ``sts``) of a SigV4 ``Authorization`` header."""
-    auth = headers.get(b"authorization")
-    found = _CREDENTIAL.search(auth.decode("latin-1")) if auth else None
-    return found.group(4) if found else None
-
-
 def parse_form(req: Request) -> dict[str, str]:
     """The query protocol's parameters: the URL's query string and a form-encoded body."""
     try:
@@ -100,27 +91,6 @@ def parse_form(req: Request) -> dict[str, str]:
     except UnicodeDecodeError as exc:
         raise InvalidParameterValue("The request parameters are not valid UTF-8.") from exc
     return form
-
-
-def credential_scope(headers: Mapping[bytes, bytes]) -> tuple[str | None, str | None]:
-    """(access key id, region) from a SigV4 ``Authorization`` header, if present."""
-    auth = headers.get(b"authorization")
-    if not auth:
-        return None, None
-    found = _CREDENTIAL.search(auth.decode("latin-1"))
-    if not found:
-        return None, None
-    return found.group(1), found.group(3)
-
-
-def request_context(req: Request, account_id: str, default_region: str) -> RequestContext:
-    """Who is asking, and where, resolved once per request at the protocol boundary: the
-    region is the SigV4 credential scope's (the endpoint's, on AWS), else the server's
-    default; the account is the server's."""
-    _key, region = credential_scope(req.headers)
-    host = req.headers.get(b"host", b"localhost").decode("latin-1")
-    return RequestContext(account=account_id, region=region or default_region, host=host, sender_id=account_id,
-                          signed=region is not None)
 
 
 class SqsDispatcher:
@@ -170,8 +140,8 @@ class SqsDispatcher:
                 raise InvalidAction(f"The action {action or '(none)'} is not valid for this endpoint.")
             if "QueueUrl" not in form and "QueueUrl" in op.input_shape.members:
                 parts = [p for p in req.path.split("/") if p]
-                if len(parts) == 2:
-                    form["QueueUrl"] = f"{ctx.scheme}://{ctx.host}/{parts[0]}/{parts[1]}"
+                if len(parts) == 2 or (len(parts) == 4 and parts[0] == "queue"):
+                    form["QueueUrl"] = f"{ctx.scheme}://{ctx.host}{req.path}"
             params = parse_query_request(op, form)
             result = await handler(self.services, ctx, params)
             body = serialize_query_response(op, result, request_id)

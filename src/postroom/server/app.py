@@ -20,15 +20,9 @@ from urllib.parse import parse_qs
 
 from postroom.core.archive import ArchiveSettings
 from postroom.errors import PostroomError
+from postroom.protocol.caller import Addressing, credential_scope, request_context
 from postroom.protocol.dispatch import HANDLERS as SQS_HANDLERS
-from postroom.protocol.dispatch import (
-    Request,
-    Response,
-    SqsDispatcher,
-    credential_service,
-    parse_form,
-    request_context,
-)
+from postroom.protocol.dispatch import Request, Response, SqsDispatcher, parse_form
 from postroom.protocol.handler_support import Services
 from postroom.protocol.sns_dispatch import SNS_VERSION, STS_VERSION, SnsDispatcher
 from postroom.protocol.sns_handlers import SNS_HANDLERS
@@ -97,6 +91,7 @@ class PostroomApp:
         self._lock: DataDirLock | None = None
         self._background: list[asyncio.Task[None]] = []
         self.shutting_down = False
+        self.addressing = Addressing(config.account_id, config.region, config.port, public_url=config.public_url)
 
     # ---- lifecycle ------------------------------------------------------------
     async def startup(self) -> None:
@@ -118,7 +113,8 @@ class PostroomApp:
         else:
             self.signer = Signer.load_or_create(self.config.data_dir)
         # Deliveries made without a request (replays) point back at the address the server listens on.
-        endpoints = Endpoints(f"http://{self.config.host}:{self.config.port}", CERT_PATH)
+        endpoints = Endpoints(self.config.public_url.replace("{region}", self.config.region)
+                              if self.config.public_url else f"http://{self.config.host}:{self.config.port}", CERT_PATH)
         self.replays = ReplayService(self.store, self.clock, settings, self.waiters, self.signer.sign, endpoints)
         self.sns_service = SnsService(self.store, self.clock, settings, self.waiters, self.signer.sign, CERT_PATH,
                                       self.replays, services.messages.stats)
@@ -249,14 +245,14 @@ class PostroomApp:
         SigV4 credential scope decides, and unsigned links SNS hands out (UnsubscribeURL,
         SubscribeURL) are recognised by their action."""
         assert self.dispatcher is not None and self.sns is not None
-        ctx = request_context(request, self.config.account_id, self.config.region)
+        ctx = request_context(request.headers, self.addressing)
         if b"x-amz-target" not in request.headers:
             try:
                 form = parse_form(request)
             except PostroomError:
                 return await self.dispatcher.handle(request, ctx)
             version = form.get("Version")
-            service = credential_service(request.headers)
+            service = credential_scope(request.headers)[2]
             action = form.get("Action", "")
             sns_only = action in SNS_HANDLERS and action not in SQS_HANDLERS
             if version in (SNS_VERSION, STS_VERSION) or (version is None and (service in ("sns", "sts")

@@ -21,3 +21,4 @@ class ServerConfig:
     expire_interval_s: float = 10.0
     default_archive_days: int = 7
     unrouted_days: int = 7
+    public_url: str | None = None

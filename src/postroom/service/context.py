@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -14,11 +15,10 @@ from postroom.ids import new_uuid
 
 @dataclass(frozen=True)
 class RequestContext:
-    """Resolved once, at the protocol boundary: ``account`` and ``region`` come from the
-    request's SigV4 credential scope and the server's configuration; ``host`` is the Host
-    header, used to build queue URLs (AWS: ``https://sqs.<region>.amazonaws.com/<account>/
-    <name>``; postroom: ``http://<Host>/<account>/<name>``, the region being the
-    request's, as the endpoint's is on AWS)."""
+    """Resolved once, at the protocol boundary (``protocol/caller.py``): ``account`` and
+    ``region`` come from the request's SigV4 credential scope and the server's
+    configuration; ``scheme`` and ``host`` are the address the caller used, for the URLs
+    handed back to them."""
 
     account: str
     region: str
@@ -28,14 +28,30 @@ class RequestContext:
     signed: bool = True
     """Whether ``region`` came from the request's signature. SNS's own links
     (SubscribeURL, UnsubscribeURL) arrive unsigned; their ARN says the region."""
+    home_region: str = ""
+    """The server's own region (``--region``): its queue URLs need not say it."""
 
     def queue_url(self, account: str, name: str) -> str:
-        return f"{self.scheme}://{self.host}/{account}/{name}"
+        """A queue URL that says the region, as AWS's do (``https://sqs.<region>.amazonaws.com/
+        <account>/<name>``) while staying reachable at the address the client used:
+
+        - reached as ``sqs.<region>.<domain>`` (a hosts entry, DNS, ``--public-url``), the
+          host already says it: ``http://sqs.<region>.<domain>/<account>/<name>``;
+        - in the server's own region: ``http://<host>/<account>/<name>`` (the familiar form);
+        - in any other region: ``http://<host>/queue/<region>/<account>/<name>``.
+
+        Every form is accepted back wherever a QueueUrl is expected."""
+        if self.region == self.home_region or region_of_host(self.host) == self.region or not self.home_region:
+            return f"{self.scheme}://{self.host}/{account}/{name}"
+        return f"{self.scheme}://{self.host}/queue/{self.region}/{account}/{name}"
 
     def queue_key(self, queue_url: str) -> ResourceKey:
-        """The queue a QueueUrl names, in the request's region (regions are isolated)."""
-        account, name = parse_queue_url(queue_url)
-        return ResourceKey(account, self.region, name)
+        """The queue a QueueUrl names. A URL that says its region (in the host or the
+        ``/queue/<region>/`` path) names that region's queue, as the SDKs that send to the
+        queue URL's own endpoint reach it on AWS; a plain ``/<account>/<name>`` URL, or a bare
+        queue name (which AWS also accepts), names a queue of the request's region."""
+        region, account, name = parse_queue_url(queue_url)
+        return ResourceKey(account or self.account, region or self.region, name)
 
     def key(self, name: str) -> ResourceKey:
         """A resource of the caller's own account, in the request's region."""
@@ -69,18 +85,37 @@ def parse_topic_arn(arn: str | None, what: str = "TopicArn") -> ResourceKey:
     return ResourceKey(parts[4], parts[3], parts[5])
 
 
-def parse_queue_url(url: str) -> tuple[str, str]:
-    """Return (account, queue name) from a queue URL.
+def parse_queue_url(url: str) -> tuple[str | None, str | None, str]:
+    """(region or None, account or None, queue name) from a queue URL.
 
-    AWS accepts the URL of a queue as ``<scheme>://<host>/<account-id>/<queue-name>``;
-    only the path decides which queue is meant.
+    AWS reads only what names the queue: ``<scheme>://<host>/<account-id>/<queue-name>``,
+    the host saying the region (``sqs.<region>.…``, or the legacy ``<region>.queue.…``).
+    postroom also takes ``/queue/<region>/<account>/<name>`` (the path-style form of a
+    queue outside the server's region) and a bare queue name, as AWS does. A URL whose path
+    names no queue is QueueDoesNotExist, as on AWS (which does not validate the rest).
     """
     if not url:
         raise QueueDoesNotExist("The specified queue does not exist.")
-    path = urlsplit(url).path if "://" in url else url
+    if "://" not in url and "/" not in url:
+        return None, None, url
+    parsed = urlsplit(url) if "://" in url else None
+    path = parsed.path if parsed is not None else url
     parts = [p for p in path.split("/") if p]
+    if len(parts) == 4 and parts[0] == "queue":
+        return parts[1], parts[2], parts[3]
     if len(parts) != 2:
-        if len(parts) == 1 and "://" not in url:
+        if len(parts) == 1 and parsed is None:
             raise InvalidAddress(f"The address {url} is not valid for this endpoint.")
         raise QueueDoesNotExist("The specified queue does not exist.")
-    return parts[0], parts[1]
+    return (region_of_host(parsed.netloc) if parsed is not None else None), parts[0], parts[1]
+
+
+_REGION_HOST = re.compile(r"^(?:sqs\.([a-z]{2}(?:-[a-z]+)+-\d+)\.|([a-z]{2}(?:-[a-z]+)+-\d+)\.queue\.)")
+
+
+def region_of_host(host: str) -> str | None:
+    """The region an AWS-style SQS host names: ``sqs.<region>.…`` or ``<region>.queue.…``."""
+    found = _REGION_HOST.match(host.lower())
+    if not found:
+        return None
+    return found.group(1) or found.group(2)
