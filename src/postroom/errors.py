@@ -26,6 +26,10 @@ class MissingParameter(PostroomError):
     """A required parameter is missing."""
 
 
+class MalformedInput(PostroomError):
+    """The request body could not be parsed."""
+
+
 class InvalidAttributeName(PostroomError):
     """The specified attribute doesn't exist."""
 
@@ -35,7 +39,7 @@ class InvalidAttributeValue(PostroomError):
 
 
 class QueueDoesNotExist(PostroomError):
-    """The specified queue doesn't exist."""
+    """The specified queue does not exist."""
 
 
 class QueueAlreadyExists(PostroomError):
@@ -151,3 +155,31 @@ class AuthorizationError(SnsError):
 
 class TagLimitExceeded(SnsError):
     """Can't add more than 50 tags to a topic."""
+
+
+# ---- Amazon SNS mobile push, SMS (issue #13) ---------------------------------------
+
+
+class EndpointDisabled(SnsError):
+    """Exception error indicating endpoint disabled."""
+
+
+class PlatformApplicationDisabled(SnsError):
+    """Exception error indicating platform application disabled."""
+
+
+class OptedOut(SnsError):
+    """Indicates that the specified phone number opted out of receiving SMS messages from your Amazon Web Services
+    account."""
+
+
+class UserError(SnsError):
+    """Indicates that a request parameter does not comply with the associated constraints."""
+
+
+class VerificationFailed(SnsError):
+    """Indicates that the one-time password (OTP) used for verification is invalid."""
+
+
+class SnsValidationError(SnsError):
+    """Indicates that a parameter in the request is invalid."""

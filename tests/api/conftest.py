@@ -342,7 +342,8 @@ MODELED_ERRORS = {e.name for e in botocore.session.get_session().get_service_mod
 
 
 # HTTP statuses AWS documents for errors that are not 400
-ERROR_STATUS = {"PurgeQueueInProgress": 403, "OverLimit": 403, "ResourceNotFoundException": 404}
+ERROR_STATUS = {"PurgeQueueInProgress": 403, "OverLimit": 403, "ResourceNotFoundException": 404,
+                "ReceiptHandleIsInvalid": 404, "InvalidAddress": 404}
 
 
 def assert_error(exc_info: pytest.ExceptionInfo[ClientError], code: str, query_code: str | None = None,

@@ -193,10 +193,18 @@ def test_policy_roundtrip(sqs, queue, server):
 
 
 def test_fifo_queue_attribute_cannot_be_changed(sqs, queue, fifo_queue):
+    """AWS (observed): a standard queue does not know FifoQueue; a FIFO queue refuses
+    FifoQueue=false with InvalidAttributeValue and stays FIFO."""
     url = queue()
-    with pytest.raises(ClientError):
+    with pytest.raises(ClientError) as ei:
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"FifoQueue": "true"})
+    assert_error(ei, "InvalidAttributeName")
     assert "FifoQueue" not in qattrs(sqs, url)
+    furl = fifo_queue()
+    with pytest.raises(ClientError) as ei:
+        sqs.set_queue_attributes(QueueUrl=furl, Attributes={"FifoQueue": "false"})
+    assert_error(ei, "InvalidAttributeValue")
+    assert qattrs(sqs, furl, "FifoQueue") == {"FifoQueue": "true"}
 
 
 def test_timestamps_are_seconds(sqs, queue):

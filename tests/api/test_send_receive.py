@@ -60,24 +60,33 @@ def test_md5_known_vector(sqs, queue):
 @pytest.mark.parametrize(("names", "expected"), [
     (["All"], set(ATTRS)),
     ([".*"], set(ATTRS)),
+    (["*"], set(ATTRS)),
     (["zeta"], {"zeta"}),
     (["zeta", "blob", "missing"], {"zeta", "blob"}),
-    (["cust.*"], set()),  # prefix.* matches names starting with "cust." only
+    (["cust.*"], {"custom"}),  # AWS: "prefix.*" selects names starting with "prefix"
+    (["missing"], set()),  # AWS answers "MessageAttributes": {} then
     ([], None),
+    (["AWS."], None),  # not a valid name: selects nothing, and is no error
 ])
 def test_message_attribute_name_selection(sqs, queue, names, expected):
+    """As recorded in LocalStack's AWS-validated snapshot
+    test_receive_message_message_attribute_names_filters."""
     url = queue()
     sqs.send_message(QueueUrl=url, MessageBody="b", MessageAttributes=ATTRS)
     kwargs = {"MessageAttributeNames": names} if names else {}
     m = sqs.receive_message(QueueUrl=url, **kwargs)["Messages"][0]
-    if not expected:
+    if expected is None:
         assert "MessageAttributes" not in m
     else:
         assert set(m["MessageAttributes"]) == expected
         assert m["MessageAttributes"] == {k: ATTRS[k] for k in expected}
+    if not expected:
+        assert "MD5OfMessageAttributes" not in m
 
 
 def test_message_attribute_prefix_selection(sqs, queue):
+    """AWS's ``prefix.*`` is a plain name prefix: ``Hel.*`` selects ``Hello`` and
+    ``Help.Me`` (LocalStack's AWS-validated snapshot), so ``app.*`` selects ``apple``."""
     url = queue()
     attrs = {"app.one": {"DataType": "String", "StringValue": "1"},
              "app.two": {"DataType": "String", "StringValue": "2"},
@@ -85,7 +94,8 @@ def test_message_attribute_prefix_selection(sqs, queue):
              "other": {"DataType": "String", "StringValue": "4"}}
     sqs.send_message(QueueUrl=url, MessageBody="b", MessageAttributes=attrs)
     m = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["app.*"])["Messages"][0]
-    assert set(m["MessageAttributes"]) == {"app.one", "app.two"}
+    assert set(m["MessageAttributes"]) == {"app.one", "app.two", "apple"}
+    assert m["MD5OfMessageAttributes"] == md5_of_attributes({k: attrs[k] for k in ("app.one", "app.two", "apple")})
 
 
 @pytest.mark.parametrize("param", ["AttributeNames", "MessageSystemAttributeNames"])
@@ -202,7 +212,7 @@ def test_invalid_message_attribute(sqs, queue, attr):
     assert counts(sqs, url) == (0, 0, 0)
 
 
-@pytest.mark.parametrize("name", ["AWS.reserved", "amazon.x", "bad name", "ütf", ".lead", "trail.", "a..b"])
+@pytest.mark.parametrize("name", ["AWS.reserved", "amazon.x", "bad name", "日本", ".lead", "trail.", "a..b"])
 def test_invalid_message_attribute_name(sqs, queue, name):
     url = queue()
     with pytest.raises(ClientError) as ei:

@@ -66,16 +66,16 @@ def test_add_and_remove_permission(sqs, queue):
     s = stmts["send-recv"]
     assert s["Effect"] == "Allow"
     assert s["Resource"] == arn_of(sqs, url)
-    principals = s["Principal"]["AWS"]
-    principals = [principals] if isinstance(principals, str) else principals
-    assert sorted(principals) == ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]
-    actions = s["Action"]
-    actions = [actions] if isinstance(actions, str) else actions
-    assert sorted(actions) == ["SQS:ReceiveMessage", "SQS:SendMessage"]
+    # AWS: several principals / actions are lists, in request order; one is a plain string
+    assert s["Principal"]["AWS"] == ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]
+    assert s["Action"] == ["SQS:SendMessage", "SQS:ReceiveMessage"]
+    assert stmts["all"]["Principal"]["AWS"] == "arn:aws:iam::111122223333:root"
+    assert stmts["all"]["Action"] == "SQS:*"
     sqs.remove_permission(QueueUrl=url, Label="send-recv")
     assert [s["Sid"] for s in _statements(sqs, url)] == ["all"]
     sqs.remove_permission(QueueUrl=url, Label="all")
     assert _statements(sqs, url) == []
+    assert "Policy" not in qattrs(sqs, url)  # AWS drops the Policy with its last statement
 
 
 def test_duplicate_permission_label(sqs, queue):
@@ -84,6 +84,7 @@ def test_duplicate_permission_label(sqs, queue):
     with pytest.raises(ClientError) as ei:
         sqs.add_permission(QueueUrl=url, Label="dup", AWSAccountIds=["444455556666"], Actions=["DeleteMessage"])
     assert_error(ei, "InvalidParameterValue")
+    assert ei.value.response["Error"]["Message"] == "Value dup for parameter Label is invalid. Reason: Already exists."
     assert len(_statements(sqs, url)) == 1
 
 
@@ -92,6 +93,9 @@ def test_remove_unknown_permission_label(sqs, queue):
     with pytest.raises(ClientError) as ei:
         sqs.remove_permission(QueueUrl=url, Label="never-added")
     assert_error(ei, "InvalidParameterValue")
+    # AWS's words (observed); older answers said "can't find label on existing policy."
+    assert ei.value.response["Error"]["Message"] == (
+        "Value never-added for parameter Label is invalid. Reason: can't find label.")
 
 
 def test_add_permission_invalid_action(sqs, queue):

@@ -4,6 +4,7 @@ the reuse rule, and changes applied to the row as stored, inside the transaction
 from __future__ import annotations
 
 import asyncio
+import json
 
 import pytest
 
@@ -134,3 +135,23 @@ async def test_shared_setting_is_written_once(store):
     assert await store.shared_setting("k", make) == "value-1"
     assert await store.shared_setting("k", make) == "value-1"
     assert calls == [1], "an existing setting is returned, not made again"
+
+
+async def test_dead_letter_sources_are_the_queues_redriving_to_it(store):
+    """ListDeadLetterSourceQueues and StartMessageMoveTask's "is it a DLQ" check: the
+    sources are exactly the queues (same account and region) whose RedrivePolicy targets
+    the DLQ; a queue only naming it in RedriveAllowPolicy, or targeting a queue whose
+    name it prefixes, is not one."""
+    dlq, _ = await store.create_queue(key("1", "dlq"), STD_ATTRS, {}, T0, None)
+    await store.create_queue(key("1", "dlq2"), STD_ATTRS, {}, T0, None)
+
+    def redrive(arn: str) -> dict[str, str]:
+        return {**STD_ATTRS, "RedrivePolicy": json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 3},
+                                                         separators=(",", ":"))}
+
+    await store.create_queue(key("1", "src-b"), redrive(dlq.arn), {}, T0, None)
+    await store.create_queue(key("1", "src-a"), redrive(dlq.arn), {}, T0, None)
+    await store.create_queue(key("1", "other"), redrive(dlq.arn + "2"), {}, T0, None)
+    allow = json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [dlq.arn]}, separators=(",", ":"))
+    await store.create_queue(key("1", "allow"), {**STD_ATTRS, "RedriveAllowPolicy": allow}, {}, T0, None)
+    assert [q.name for q in await store.dead_letter_sources(dlq)] == ["src-a", "src-b"]

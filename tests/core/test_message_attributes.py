@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 
-from postroom.core.message_attributes import message_size, parse_message_attributes, parse_system_attributes
+from postroom.core.message_attributes import (
+    message_size,
+    parse_message_attributes,
+    parse_system_attributes,
+    select_message_attributes,
+)
 from postroom.core.model import MessageAttributeValue as V
 from postroom.errors import InvalidParameterValue
 
@@ -49,7 +54,9 @@ def test_ten_attributes_allowed_eleven_not() -> None:
     assert info.value.message == "Number of message attributes [11] exceeds the allowed maximum [10]."
 
 
-GOOD_NAMES = ["a", "A-b_c.d", "x" * 256, "a.b.c", "AWS", "Amazon", "aws-x", "amazonx", "awsx.y", "0"]
+# AWS also accepts accented Latin letters (U+00C0–U+017F), as LocalStack observed against AWS.
+GOOD_NAMES = ["a", "A-b_c.d", "x" * 256, "a.b.c", "AWS", "Amazon", "aws-x", "amazonx", "awsx.y", "0",
+              "Größe", "café", "Ærø.ł"]
 
 
 @pytest.mark.parametrize("name", GOOD_NAMES)
@@ -65,7 +72,8 @@ BAD_NAMES = [
     ("a..b", "is invalid"),
     ("a b", "is invalid"),
     ("a/b", "is invalid"),
-    ("é", "is invalid"),
+    ("日本", "is invalid"),
+    ("a\u0180", "is invalid"),  # just past Latin Extended-A
     ("AWS.x", "reserved"),
     ("aws.x", "reserved"),
     ("Amazon.x", "reserved"),
@@ -156,3 +164,30 @@ def test_system_attributes() -> None:
 def test_bad_system_attributes(raw: dict[str, dict[str, Any]], fragment: str) -> None:
     with pytest.raises(InvalidParameterValue, match=fragment):
         parse_system_attributes(raw)
+
+
+SELECTABLE = {"General": s("Kenobi"), "Hello": s("There"), "Help.Me": s("Me")}
+
+
+@pytest.mark.parametrize(("names", "expected"), [
+    (["All"], {"General", "Hello", "Help.Me"}),
+    (["*"], {"General", "Hello", "Help.Me"}),
+    ([".*"], {"General", "Hello", "Help.Me"}),
+    (["Foo", "Help"], set()),
+    (["Foo", "Hello"], {"Hello"}),
+    (["Hel.*"], {"Hello", "Help.Me"}),
+    (["Help.*"], {"Help.Me"}),
+    (["AWS."], None),
+    (["..foo"], None),
+    ([], None),
+])
+def test_select_message_attributes(names: list[str], expected: set[str] | None) -> None:
+    """AWS's MessageAttributeNames selection (LocalStack's AWS-validated snapshot
+    test_receive_message_message_attribute_names_filters)."""
+    attrs = parse_message_attributes(SELECTABLE)
+    selected = select_message_attributes(attrs, names)
+    assert (None if selected is None else set(selected)) == expected
+
+
+def test_select_from_a_message_without_attributes_is_none() -> None:
+    assert select_message_attributes({}, ["All"]) is None

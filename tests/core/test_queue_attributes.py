@@ -112,7 +112,8 @@ def test_kms_and_managed_sse() -> None:
     assert kms["KmsMasterKeyId"] == "alias/aws/sqs"
     assert kms["SqsManagedSseEnabled"] == "false"
     assert kms["KmsDataKeyReusePeriodSeconds"] == "300"
-    with pytest.raises(InvalidAttributeValue, match="one type of server-side encryption"):
+    # AWS answers this with InvalidAttributeName (observed, LocalStack's AWS-recorded snapshot)
+    with pytest.raises(InvalidAttributeName, match="one type of server-side encryption"):
         qa.creation_attributes("q", {"KmsMasterKeyId": "k", "SqsManagedSseEnabled": "true"})
     back = qa.updated_attributes(kms, {"SqsManagedSseEnabled": "true"})
     assert "KmsMasterKeyId" not in back and back["SqsManagedSseEnabled"] == "true"
@@ -137,9 +138,16 @@ def test_update_merges_and_validates() -> None:
 
 
 def test_update_cannot_change_fifo_queue() -> None:
-    for current, value in ((qa.DEFAULTS_STANDARD, "true"), (qa.DEFAULTS_FIFO, "true"), (qa.DEFAULTS_FIFO, "false")):
+    """Observed on AWS (LocalStack's test_set_unsupported_attribute_fifo): a standard queue
+    does not know FifoQueue; a FIFO queue accepts ``true`` as a no-op and refuses ``false``."""
+    for value in ("true", "false"):
         with pytest.raises(InvalidAttributeName, match=r"Unknown Attribute FifoQueue\."):
-            qa.updated_attributes(current, {"FifoQueue": value})
+            qa.updated_attributes(qa.DEFAULTS_STANDARD, {"FifoQueue": value})
+    assert qa.updated_attributes(qa.DEFAULTS_FIFO, {"FifoQueue": "true"}) == qa.DEFAULTS_FIFO
+    with pytest.raises(InvalidAttributeValue, match=r"Reason: Modifying queue type is not supported\."):
+        qa.updated_attributes(qa.DEFAULTS_FIFO, {"FifoQueue": "false", "VisibilityTimeout": "5"})
+    with pytest.raises(InvalidAttributeValue, match=r"^Invalid value for the parameter FifoQueue\.$"):
+        qa.updated_attributes(qa.DEFAULTS_FIFO, {"FifoQueue": "maybe"})
 
 
 def test_update_fifo_only_attributes() -> None:

@@ -35,14 +35,14 @@ def test_valid_endpoints(protocol: str, endpoint: str) -> None:
     ("http", "http://", "Invalid parameter: Endpoint must match the specified protocol"),
     ("https", None, "Invalid parameter: Endpoint must match the specified protocol"),
     ("carrier-pigeon", "x", "Invalid parameter: Amazon SNS does not support this protocol string: carrier-pigeon"),
-    ("sms", "+15555550100", "Invalid parameter: Protocol: postroom does not support the 'sms' protocol"),
-    ("email", "a@example.com", "Invalid parameter: Protocol: postroom does not support the 'email' protocol"),
-    ("email-json", "a@example.com",
-     "Invalid parameter: Protocol: postroom does not support the 'email-json' protocol"),
+    ("sms", "5555-0100", "Invalid SMS endpoint: 5555-0100"),
+    ("email", "a-example.com", "Invalid parameter: Email address"),
+    ("email-json", "", "Invalid parameter: Email address"),
     ("lambda", "arn:aws:lambda:us-east-1:1:function:f",
      "Invalid parameter: Protocol: postroom does not support the 'lambda' protocol"),
     ("firehose", "arn", "Invalid parameter: Protocol: postroom does not support the 'firehose' protocol"),
-    ("application", "arn", "Invalid parameter: Protocol: postroom does not support the 'application' protocol"),
+    ("application", "arn", "Invalid parameter: ApplicationEndpoint ARN"),
+    ("application", "arn:aws:sns:us-east-1:1:app/GCM/a", "Invalid parameter: ApplicationEndpoint ARN"),
 ])
 def test_invalid_endpoints(protocol: str, endpoint: str | None, message: str) -> None:
     with pytest.raises(InvalidParameter) as info:

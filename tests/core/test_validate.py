@@ -201,3 +201,20 @@ def test_tag_keys_for_untag() -> None:
     validate_tag_keys(["a", "b c"])
     with pytest.raises(InvalidParameterValue):
         validate_tag_keys([""])
+
+
+@pytest.mark.parametrize(("entries", "content_based", "message"), [
+    ([("g", "d"), (None, "d")], True, "The request must contain the parameter MessageGroupId."),
+    ([("g", "d"), ("g", None)], False, validate.FIFO_DEDUP_MESSAGE),
+])
+def test_fifo_batch_refuses_the_whole_request(entries: list[tuple[str | None, str | None]], content_based: bool,
+                                              message: str) -> None:
+    """AWS fails a whole FIFO SendMessageBatch for an entry without MessageGroupId, or
+    without a deduplication id when the queue has no ContentBasedDeduplication."""
+    with pytest.raises(InvalidParameterValue) as ei:
+        validate.validate_fifo_batch(entries, content_based)
+    assert ei.value.message == message
+
+
+def test_fifo_batch_with_content_based_dedup_needs_no_dedup_ids() -> None:
+    validate.validate_fifo_batch([("g", None), ("h", "d")], content_based_dedup=True)

@@ -41,13 +41,18 @@ def test_status_agrees_with_query_model(cls: type[errors.PostroomError]) -> None
 
 @pytest.mark.parametrize(("exc", "expected"), [
     (errors.QueueDoesNotExist(), WireError("QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue", 400,
-                                           True, "The specified queue doesn't exist.")),
+                                           True, "The specified queue does not exist.")),
     (errors.QueueAlreadyExists("x"), WireError("QueueNameExists", "QueueAlreadyExists", 400, True, "x")),
     (errors.PurgeQueueInProgress("p"), WireError("PurgeQueueInProgress",
                                                  "AWS.SimpleQueueService.PurgeQueueInProgress", 403, True, "p")),
     (errors.ResourceNotFound("r"), WireError("ResourceNotFoundException", "ResourceNotFoundException", 404, True,
                                              "r")),
     (errors.InvalidSecurity("s"), WireError("InvalidSecurity", "InvalidSecurity", 403, True, "s")),
+    # 404 in AWS's SQS Smithy model (smithy.api#httpError), and observed for a bad receipt handle
+    (errors.ReceiptHandleIsInvalid("h"), WireError("ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", 404, True,
+                                                   "h")),
+    (errors.InvalidAddress("a"), WireError("InvalidAddress", "InvalidAddress", 404, True, "a")),
+    (errors.MalformedInput("m"), WireError("MalformedInput", "MalformedInput", 400, True, "m")),
     (errors.ServiceUnavailable("u"), WireError("ServiceUnavailable", "ServiceUnavailable", 503, False, "u")),
     (errors.InternalError("i"), WireError("InternalError", "InternalError", 500, False, "i")),
 ])
@@ -77,17 +82,38 @@ def test_json_error_headers() -> None:
                                  errors.InternalError()], ids=lambda e: type(e).__name__)
 def test_botocore_reads_json_errors(exc: errors.PostroomError) -> None:
     w = wire_error(exc)
-    body = serialize_json_error(w.json_code, w.message)
-    assert json.loads(body) == {"__type": f"com.amazonaws.sqs#{w.json_code}", "message": w.message}
+    body = serialize_json_error(w.json_type, w.message)
+    assert json.loads(body) == {"__type": w.json_type, "message": w.message}
+    shape_name = w.json_type.rsplit("#", 1)[1]
     headers = {k.decode(): v.decode() for k, v in json_error_headers(w)}
     parsed = parse_response("json", op("GetQueueUrl"), body, status=w.status, headers=headers)
     # botocore reports the query code as Error.Code and keeps the JSON one as QueryErrorCode
     assert parsed["Error"]["Code"] == w.query_code
-    assert parsed["Error"]["QueryErrorCode"] == w.json_code
+    assert parsed["Error"]["QueryErrorCode"] == shape_name
     assert parsed["Error"]["Type"] == ("Sender" if w.sender_fault else "Receiver")
     assert parsed["Error"]["Message"] == w.message
     without_header = parse_response("json", op("GetQueueUrl"), body, status=w.status)
-    assert without_header["Error"]["Code"] == w.json_code
+    assert without_header["Error"]["Code"] == shape_name
+
+
+@pytest.mark.parametrize(("exc", "json_type"), [
+    # modelled errors: the SQS Smithy namespace and the shape's name
+    (errors.QueueDoesNotExist(), "com.amazonaws.sqs#QueueDoesNotExist"),
+    (errors.QueueAlreadyExists(), "com.amazonaws.sqs#QueueNameExists"),
+    (errors.TooManyEntriesInBatchRequest(), "com.amazonaws.sqs#TooManyEntriesInBatchRequest"),
+    # common errors: AWS's Coral names (observed; QueryErrorCode in LocalStack's AWS snapshots)
+    (errors.InvalidParameterValue(), "com.amazon.coral.service#InvalidParameterValueException"),
+    (errors.MissingParameter(), "com.amazon.coral.service#MissingRequiredParameterException"),
+    (errors.MalformedInput(), "com.amazon.coral.service#SerializationException"),
+], ids=lambda v: type(v).__name__ if isinstance(v, Exception) else None)
+def test_json_type_names(exc: errors.PostroomError, json_type: str) -> None:
+    assert wire_error(exc).json_type == json_type
+
+
+def test_query_wording_of_a_missing_queue() -> None:
+    w = wire_error(errors.QueueDoesNotExist())
+    assert w.message == "The specified queue does not exist."
+    assert w.query_message == "The specified queue does not exist for this wsdl version."
 
 
 @pytest.mark.parametrize("exc", [errors.QueueDoesNotExist(), errors.InvalidParameterValue("Value <a&b> bad"),

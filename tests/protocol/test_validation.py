@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from postroom.errors import EmptyBatchRequest, InvalidParameterValue, MissingParameter
+from postroom.errors import EmptyBatchRequest, InvalidParameterValue, MalformedInput, MissingParameter
 from postroom.protocol.parse import parse_json_request, parse_query_request
 
 from .support import op
@@ -69,7 +69,9 @@ def test_json_wrong_type(name: str, params: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("body", [b"{not json", b"[]", b'"x"', b"\xff\xfe", b"null"])
 def test_json_unparseable_body(body: bytes) -> None:
-    with pytest.raises(InvalidParameterValue):
+    """AWS answers a body that is not a JSON object with Coral's SerializationException
+    (query code MalformedInput)."""
+    with pytest.raises(MalformedInput):
         parse_json_request(op("ListQueues"), body)
 
 

@@ -200,11 +200,7 @@ def test_subscribe_errors(sns: Any, sqs: Any, sns_server: Server) -> None:
 
 
 @pytest.mark.parametrize("protocol,endpoint", [
-    ("sms", "+15555550100"),
-    ("email", "someone@example.com"),
-    ("email-json", "someone@example.com"),
     ("lambda", "arn:aws:lambda:us-east-1:000000000000:function:fn"),
-    ("application", "arn:aws:sns:us-east-1:000000000000:endpoint/GCM/app/0a1b2c"),
     ("firehose", "arn:aws:firehose:us-east-1:000000000000:deliverystream/s"),
 ])
 def test_unsupported_protocols_rejected(sns: Any, protocol: str, endpoint: str) -> None:
@@ -213,33 +209,6 @@ def test_unsupported_protocols_rejected(sns: Any, protocol: str, endpoint: str) 
         sns.subscribe(TopicArn=topic, Protocol=protocol, Endpoint=endpoint)
     assert_sns_error(ei, "InvalidParameter")
     assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
-
-
-UNSUPPORTED_CALLS = {
-    "CreatePlatformApplication": lambda s: s.create_platform_application(
-        Name="app", Platform="GCM", Attributes={"PlatformCredential": "k"}),
-    "CheckIfPhoneNumberIsOptedOut": lambda s: s.check_if_phone_number_is_opted_out(phoneNumber="+15555550100"),
-    "ListPlatformApplications": lambda s: s.list_platform_applications(),
-    "GetSMSAttributes": lambda s: s.get_sms_attributes(),
-    "SetSMSAttributes": lambda s: s.set_sms_attributes(attributes={"DefaultSMSType": "Transactional"}),
-    "ListPhoneNumbersOptedOut": lambda s: s.list_phone_numbers_opted_out(),
-    "CreatePlatformEndpoint": lambda s: s.create_platform_endpoint(
-        PlatformApplicationArn="arn:aws:sns:us-east-1:000000000000:app/GCM/app", Token="t"),
-    "GetDataProtectionPolicy": lambda s: s.get_data_protection_policy(
-        ResourceArn="arn:aws:sns:us-east-1:000000000000:t"),
-    "PublishToPhone": lambda s: s.publish(PhoneNumber="+15555550100", Message="hi"),
-}
-
-
-@pytest.mark.parametrize("action", sorted(UNSUPPORTED_CALLS))
-def test_sms_and_platform_actions_answer_a_clear_error(sns: Any, action: str) -> None:
-    with pytest.raises(ClientError) as ei:
-        UNSUPPORTED_CALLS[action](sns)
-    status = ei.value.response["ResponseMetadata"]["HTTPStatusCode"]
-    err = ei.value.response["Error"]
-    assert 400 <= status < 500, (status, err)
-    assert err["Code"] in ("InvalidParameter", "InvalidAction", "AuthorizationError"), err
-    assert err.get("Message"), err
 
 
 def test_unknown_action_is_invalid_action(sns_server: Server) -> None:

@@ -22,6 +22,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "replay": "postroom.cli.replay",
     "replays": "postroom.cli.replay",
     "audit": "postroom.cli.audit",
+    "outbox": "postroom.cli.outbox",
 }
 
 

@@ -21,11 +21,18 @@ def retention_ms(attributes: Mapping[str, str]) -> int:
     return int(attributes.get("MessageRetentionPeriod", str(limits.RETENTION_DEFAULT))) * 1000
 
 
-def dedup_scope(attributes: Mapping[str, str], group_id: str | None) -> str:
+def dedup_scope(created_scope: str | None, group_id: str | None) -> str:
     """The scope a FIFO deduplication id is checked in. AWS: with
     ``DeduplicationScope=messageGroup`` "deduplication occurs at the message group
-    level"; with ``queue`` (the default) across the whole queue ('' here)."""
-    if attributes.get("DeduplicationScope") == "messageGroup":
+    level"; with ``queue`` (the default) across the whole queue ('' here).
+
+    ``created_scope`` is the DeduplicationScope the queue was *created* with. AWS accepts
+    a later SetQueueAttributes DeduplicationScope, and GetQueueAttributes reports it, but
+    the queue goes on deduplicating as it was created to (observed: LocalStack's
+    AWS-validated high-throughput FIFO tests, localstack#10324 and #10887, "You can change
+    the attributes, but AWS does not seem to change the deduplication behaviour of the
+    queue"). The stores keep that value beside the queue (migration 0008)."""
+    if created_scope == "messageGroup":
         return group_id or ""
     return ""
 
@@ -69,7 +76,30 @@ def fifo_group_run(rows: Iterable[R], now_ms: int, min_sent_ms: int, want: int) 
     sequence order. AWS: "Amazon SQS first attempts to return as many messages with the
     same message group ID as possible", always in order: the run stops at the first
     message that is not visible yet, so nothing behind it overtakes it. Messages past
-    retention are skipped (the retention sweep deletes them)."""
+    retention are skipped (the retention sweep deletes them).
+
+    Which groups a receive serves, and in which order, as observed on AWS (LocalStack's
+    AWS-validated FIFO tests ``test_fifo_receive_message_visibility_timeout_shared_in_group``,
+    ``test_fifo_message_group_visibility_after_change_message_visibility``,
+    ``…_after_terminate_visibility_timeout``, ``…_after_delete``,
+    ``…_after_partial_delete`` and ``test_fifo_receive_message_with_zero_visibility_timeout``):
+
+    - a group can be served when its *first* message is visible. While that message is in
+      flight the group is locked, and so are its later messages, received or not; but when
+      the first message becomes visible again (its visibility timeout ran out, or
+      ChangeMessageVisibility ended it) the group is served from it at once, even while a
+      later message of the same receive is still in flight ("a message group becomes
+      visible as soon as a message within it has become visible again") — the run then
+      stops before that message;
+    - groups are served in the order their first message became visible: a group whose
+      message timed out comes back *after* the groups that were waiting all along, not in
+      the place its oldest message would give it; a group whose received messages were
+      all deleted takes its place by its next message's send time. Ties (the same
+      millisecond, e.g. a receive with VisibilityTimeout=0) go by arrival.
+
+    The stores find that group in SQL (``fifo_next_group``: the visible message with the
+    smallest ``(visible_ms, id)`` that is its group's first) and take this run from it.
+    """
     run: list[R] = []
     for row in rows:
         if len(run) >= want or row.visible_ms > now_ms:

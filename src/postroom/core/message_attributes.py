@@ -23,7 +23,11 @@ from postroom.errors import InvalidParameterValue
 BASE_TYPES: Final = ("String", "Number", "Binary")
 SYSTEM_ATTRIBUTE_NAMES: Final = ("AWSTraceHeader",)
 
-_NAME: Final = re.compile(r"[A-Za-z0-9_.\-]+")
+# AWS documents A-Z a-z 0-9 _ - . for names, and accepts accented Latin letters too
+# (Latin-1 Supplement and Latin Extended-A, U+00C0–U+017F: "Größe", "café"), as observed
+# against AWS by LocalStack ("While not documented, umlauts seem to be allowed").
+_NAME: Final = re.compile("[A-Za-z0-9_.\\-\u00c0-\u017f]+")
+_SELECT_ALL: Final = frozenset({"All", ".*", "*"})
 _CUSTOM_TYPE: Final = re.compile(r"[A-Za-z0-9_.\-]*")
 _RESERVED_PREFIXES: Final = ("aws.", "amazon.")
 _NUMBER: Final = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
@@ -35,7 +39,8 @@ def parse_message_attributes(raw: Mapping[str, Mapping[str, Any]] | None) -> Mes
     """Validate SendMessage's ``MessageAttributes`` (boto3 shape: ``{name: {"DataType":
     "String", "StringValue": "v"}}`` or ``"BinaryValue": bytes``) into records.
 
-    AWS rules: at most 10 attributes; a name is 1–256 characters of ``A-Z a-z 0-9 _ - .``,
+    AWS rules: at most 10 attributes; a name is 1–256 characters of ``A-Z a-z 0-9 _ - .``
+    (and accented Latin letters, which AWS accepts though it does not document them),
     does not start or end with a period, has no ``..``, and does not start with the
     reserved ``AWS.`` or ``Amazon.`` prefixes (any case); the data type is ``String``,
     ``Number`` or ``Binary``, optionally with a ``.custom`` label (256 characters in
@@ -89,15 +94,47 @@ def message_size(body: str, attrs: Mapping[str, MessageAttributeValue]) -> int:
 
 
 # ---- names ---------------------------------------------------------------------
+def _well_formed(name: str) -> bool:
+    return (0 < len(name) <= limits.MAX_ATTRIBUTE_NAME_LENGTH and _NAME.fullmatch(name) is not None
+            and not name.startswith(".") and not name.endswith(".") and ".." not in name)
+
+
+def _reserved(name: str) -> bool:
+    return name.lower().startswith(_RESERVED_PREFIXES)
+
+
+def select_message_attributes(attrs: MessageAttributes, names: list[str]) -> MessageAttributes | None:
+    """The attributes ReceiveMessage's ``MessageAttributeNames`` selects, as AWS selects
+    them (LocalStack's AWS-validated ``test_receive_message_message_attribute_names_filters``):
+    ``All``, ``.*`` and ``*`` select every attribute; ``prefix.*`` those whose name starts
+    with ``prefix`` (``Hel.*`` selects ``Hello`` and ``Help.Me``); any other entry the
+    attribute of exactly that name. Entries that are not valid attribute names (``AWS.``,
+    ``..foo``) select nothing and are no error. None (no ``MessageAttributes`` at all)
+    when nothing valid was asked for or the message has no attributes; an empty mapping
+    when valid names matched none of the message's attributes, as AWS answers then."""
+    if not attrs:
+        return None
+    if _SELECT_ALL.intersection(names):
+        return dict(attrs)
+    prefixes = tuple(n[:-2] for n in names if n.endswith(".*") and _selectable(n[:-2]))
+    exact = {n for n in names if _selectable(n)}
+    if not prefixes and not exact:
+        return None
+    return {k: v for k, v in attrs.items() if k in exact or (prefixes and k.startswith(prefixes))}
+
+
+def _selectable(name: str) -> bool:
+    return _well_formed(name) and not _reserved(name)
+
+
 def _check_name(name: str) -> None:
     if not name:
         raise InvalidParameterValue("The request must contain non-empty message attribute name.")
-    if name.lower().startswith(_RESERVED_PREFIXES):
+    if _reserved(name):
         raise InvalidParameterValue(
             f"Message (user) attribute name '{name}' is invalid. The prefixes AWS. and Amazon. "
             "(case-insensitive) are reserved for use by Amazon.")
-    if (len(name) > limits.MAX_ATTRIBUTE_NAME_LENGTH or _NAME.fullmatch(name) is None
-            or name.startswith(".") or name.endswith(".") or ".." in name):
+    if not _well_formed(name):
         raise InvalidParameterValue(
             f"Message (user) attribute name '{name}' is invalid. Names can contain alphanumeric "
             "characters, hyphens (-), underscores (_), and periods (.); cannot start or end with a "

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from postroom.core.archive import FAILED, FILTERED, NO_SUBSCRIPTION, ArchiveRecord
 from postroom.core.model import NewMessage, ResourceKey
+from postroom.core.notifications import Notification
 from postroom.core.sns_model import HttpDelivery, PublishPlan, fill_sequence, with_sequence
 
 MINUTE_MS = 60_000
@@ -41,6 +42,8 @@ class Effects:
     outbox: list[HttpDelivery] = field(default_factory=list)
     counts: list[CountRow] = field(default_factory=list)
     archive: list[ArchiveRow] = field(default_factory=list)
+    notifications: list[Notification] = field(default_factory=list)
+    """SMS, email and push deliveries; the store writes them and counts each delivered or failed."""
 
 
 def _count(topic_arn: str, sub_arn: str | None, minute: int, *values: int) -> CountRow:
@@ -53,7 +56,8 @@ def add_entry(effects: Effects, topic_arn: str, plan: PublishPlan, sequence: int
     """Add the writes of one published (not deduplicated) message to ``effects``; returns
     why it reached no one, if it did not reach anyone."""
     minute = now_ms - now_ms % MINUTE_MS
-    routed = bool(plan.http_deliveries)
+    routed = bool(plan.http_deliveries) or bool(plan.notifications)
+    effects.notifications += plan.notifications
     failed = bool(plan.failed)
     for d in plan.queue_deliveries:
         message = with_sequence(d.message, sequence_number) if sequence_number else d.message

@@ -138,9 +138,11 @@ def _apply(attrs: dict[str, str], raw: Mapping[str, str], fifo: bool) -> None:
             continue
         attrs[name] = _CANONICAL[name](name, value)
     if raw.get("KmsMasterKeyId"):
-        # SSE-KMS and SSE-SQS are exclusive: a KMS key turns managed SSE off …
+        # SSE-KMS and SSE-SQS are exclusive: a KMS key turns managed SSE off … Asking for
+        # both is InvalidAttributeName (the code AWS answered with, recorded in LocalStack's
+        # test_sse_kms_and_sqs_are_mutually_exclusive snapshot), not InvalidAttributeValue.
         if raw.get("SqsManagedSseEnabled", "").strip().lower() == "true":
-            raise InvalidAttributeValue(
+            raise InvalidAttributeName(
                 "You can use one type of server-side encryption (SSE) at one time. You can either enable "
                 "KMS SSE or SQS SSE.")
         attrs["SqsManagedSseEnabled"] = "false"
@@ -176,15 +178,33 @@ def creation_attributes(name: str, raw: Mapping[str, str]) -> dict[str, str]:
     return attrs
 
 
+MODIFYING_QUEUE_TYPE: Final = ("Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not "
+                               "supported.")
+
+
 def updated_attributes(current: Mapping[str, str], raw: Mapping[str, str]) -> dict[str, str]:
-    """SetQueueAttributes: ``current`` with ``raw`` validated and applied. ``FifoQueue``
-    cannot be changed after creation (AWS: "you can't change the queue type"), so it is
-    InvalidAttributeName there; ``""`` clears Policy, RedrivePolicy, RedriveAllowPolicy
-    and KmsMasterKeyId."""
-    if "FifoQueue" in raw:
-        raise _unknown("FifoQueue")
+    """SetQueueAttributes: ``current`` with ``raw`` validated and applied; ``""`` removes
+    Policy, RedrivePolicy, RedriveAllowPolicy and KmsMasterKeyId (GetQueueAttributes then
+    leaves them out, as for a queue that never had them).
+
+    The queue type cannot change, and AWS answers ``FifoQueue`` by queue type (observed,
+    LocalStack's AWS-validated test_set_unsupported_attribute_fifo): a standard queue does
+    not know the attribute, InvalidAttributeName "Unknown Attribute FifoQueue."; a FIFO
+    queue accepts ``true`` as a no-op and refuses ``false`` with InvalidAttributeValue
+    "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not
+    supported."; any other value is "Invalid value for the parameter FifoQueue."."""
+    fifo = current.get("FifoQueue") == "true"
+    wanted = dict(raw)
+    if "FifoQueue" in wanted:
+        if not fifo:
+            raise _unknown("FifoQueue")
+        value = wanted.pop("FifoQueue")
+        if not isinstance(value, str):
+            raise _bad_value("FifoQueue")
+        if _canonical_boolean("FifoQueue", value) != "true":
+            raise InvalidAttributeValue(MODIFYING_QUEUE_TYPE)
     attrs = dict(current)
-    _apply(attrs, raw, current.get("FifoQueue") == "true")
+    _apply(attrs, wanted, fifo)
     return attrs
 
 

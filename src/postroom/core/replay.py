@@ -13,11 +13,12 @@ the subscription's filter policy like any other.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from postroom.core.model import NewMessage, ResourceKey
+from postroom.core.notifications import Notification
 from postroom.core.sns_model import HttpDelivery
 from postroom.errors import InvalidParameter
 
@@ -144,3 +145,5 @@ class ReplayStep:
     outbox: list[HttpDelivery]
     delivered: int
     skipped: int
+    notifications: list[Notification] = field(default_factory=list)
+    """SMS, email and push deliveries, for the notification outbox."""

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from postroom.core.archive import ArchiveRecord
 from postroom.core.digest import md5_of_body
 from postroom.core.model import NewMessage, ResourceKey
+from postroom.core.notifications import Notification
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,20 @@ written in afterwards; SequenceNumber precedes Message in the envelope, so the f
 occurrence is always the slot, whatever the message says."""
 
 
+TOPIC_SEQUENCE_STRIDE = 1000
+"""A FIFO topic's n-th message gets sequence n × 1000 (formatted like SQS's, 20 digits):
+SNS's SequenceNumber is its own — "a large, non-consecutive number that Amazon SNS assigns
+to each message" (API Reference › Publish), growing per topic — and distinct from the
+SequenceNumber the subscribed FIFO queue gives its copy (AWS-recorded snapshots show the
+two differ). Counting in steps keeps the topic's numbers off the queue's small consecutive
+ones, so that neither is mistaken for the other."""
+
+
+def topic_sequence(taken: int) -> int:
+    """The sequence a FIFO topic's message gets from the topic's counter value ``taken``."""
+    return taken * TOPIC_SEQUENCE_STRIDE
+
+
 def fill_sequence(body: str, sequence_number: str) -> str:
     """``body`` with its sequence slot, if any, holding ``sequence_number``."""
     return body.replace(SEQUENCE_SLOT, sequence_number, 1)
@@ -140,6 +155,8 @@ class PublishPlan:
     failed: list[str] = field(default_factory=list)
     dedup_id: str | None = None
     archive: ArchiveRecord | None = None
+    notifications: list[Notification] = field(default_factory=list)
+    """SMS, email and mobile push deliveries, for the notification outbox."""
 
 
 @dataclass(frozen=True)
@@ -204,3 +221,23 @@ class OutboxOutcome:
     counted: bool
     delivered: bool
     dead_letter: tuple[ResourceKey, NewMessage] | None = None
+
+
+CALLER_USER = "postroom"
+"""The IAM user every caller of an account is taken to be. postroom has no IAM: one
+identity per account, answered the same way wherever AWS names the caller."""
+
+
+def caller_arn(account: str) -> str:
+    """The caller's IAM ARN: STS GetCallerIdentity's ``Arn`` and a subscription's
+    ``SubscriptionPrincipal``. AWS answers ``arn:aws:iam::<account>:user/<name>`` for an IAM
+    user's credentials (LocalStack's AWS-recorded snapshots of GetSubscriptionAttributes:
+    ``"SubscriptionPrincipal": "arn:<partition>:iam::111111111111:user/<resource:3>"``)."""
+    return f"arn:aws:iam::{account}:user/{CALLER_USER}"
+
+
+def caller_user_id(account: str) -> str:
+    """GetCallerIdentity's ``UserId`` for :func:`caller_arn`: an IAM user's unique id is
+    ``AIDA`` and 17 more upper-case letters and digits; postroom derives one per account."""
+    digest = md5_of_body(f"{account}/{CALLER_USER}").upper()
+    return "AIDA" + digest[:17]

@@ -35,11 +35,14 @@ __all__ = [
     "MAX_PUBLISH_SIZE",
     "MAX_SUBJECT_LENGTH",
     "PublishAttributes",
+    "check_arn_elements",
     "check_batch_size",
     "check_publish_size",
+    "check_subscription_arn",
     "choose_message_for_protocol",
     "parse_publish_attributes",
     "publish_size",
+    "raw_publish_size",
     "validate_batch_entries",
     "validate_dedup_id",
     "validate_fifo_publish",
@@ -250,3 +253,57 @@ def check_batch_size(sizes: Iterable[int]) -> None:
     limit." (AWS)."""
     if sum(sizes) > MAX_PUBLISH_SIZE:
         raise BatchRequestTooLong("The length of all the messages put together is more than the limit.")
+
+
+def raw_publish_size(message: str | None, attributes: Mapping[str, Mapping[str, object]] | None) -> int:
+    """:func:`publish_size` of an entry as the request gave it, before its attributes are
+    validated: AWS holds a PublishBatch's summed size against the limit (BatchRequestTooLong)
+    before it looks at any entry's content, so one oversized entry is BatchRequestTooLong,
+    not "Message too long" (LocalStack's AWS-validated test_publish_batch_too_long_message)."""
+    size = len((message or "").encode("utf-8", "surrogatepass"))
+    for name, spec in (attributes or {}).items():
+        size += len(str(name).encode("utf-8", "surrogatepass"))
+        size += len(str(spec.get("DataType") or "").encode("utf-8", "surrogatepass"))
+        value = spec.get("BinaryValue") if spec.get("BinaryValue") is not None else spec.get("StringValue")
+        if isinstance(value, bytes):
+            size += len(value)
+        elif value is not None:
+            size += len(str(value).encode("utf-8", "surrogatepass"))
+    return size
+
+
+# ---- ARNs ----------------------------------------------------------------------
+def check_arn_elements(arn: str | None, parameter: str, required: bool = True) -> list[str]:
+    """The ``:``-separated elements of an ARN parameter, refused the way SNS refuses a value
+    that is no ARN at all (recorded against AWS, LocalStack's test_sns snapshots):
+
+    * absent, or empty for a ``required`` parameter: InvalidParameter "Invalid parameter:
+      <parameter> Reason: no value for required parameter" (an empty SubscriptionArn); an
+      empty optional one (Publish's TopicArn) counts as one element;
+    * fewer than six elements: InvalidParameter "Invalid parameter: <parameter> Reason: An
+      ARN must have at least 6 elements, not <n>" (``randomstring`` → not 1).
+
+    What is then wrong with a well-formed ARN (its service, its region) is the caller's to
+    say. The resource part may hold colons, so only the first five separate elements."""
+    if arn is None or (required and not arn):
+        raise InvalidParameter(f"Invalid parameter: {parameter} Reason: no value for required parameter")
+    parts = arn.split(":", 5)
+    if len(parts) < 6:
+        raise InvalidParameter(f"Invalid parameter: {parameter} Reason: An ARN must have at least 6 elements, "
+                               f"not {len(parts)}")
+    return arn.split(":")
+
+
+def check_subscription_arn(arn: str | None) -> str:
+    """A SubscriptionArn (``arn:aws:sns:<region>:<account>:<topic>:<subscription id>``), as
+    Unsubscribe, GetSubscriptionAttributes and SetSubscriptionAttributes read it on AWS:
+    :func:`check_arn_elements` first; then an ARN that names no subscription of an SNS topic
+    (``arn:aws:sns:us-east-1:111111111111:random``, no subscription id; an ``sqs`` ARN) is
+    InvalidParameter "Invalid parameter: SubscriptionId". A well-formed ARN of a subscription
+    that does not exist is the caller's to answer (Unsubscribe: success; the attribute
+    actions: NotFound)."""
+    parts = check_arn_elements(arn, "SubscriptionArn")
+    assert arn is not None
+    if len(parts) != 7 or parts[0] != "arn" or parts[2] != "sns" or not parts[5] or not parts[6]:
+        raise InvalidParameter("Invalid parameter: SubscriptionId")
+    return arn

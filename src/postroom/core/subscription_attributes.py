@@ -20,8 +20,11 @@ from typing import Any, Final
 
 from postroom.core.arns import parse_queue_arn
 from postroom.core.filter_policy import parse_filter_policy
+from postroom.core.notifications import SINK_PROTOCOLS
 from postroom.core.replay import canonical_replay_policy
+from postroom.core.sms import validate_email_endpoint, validate_sms_endpoint
 from postroom.core.sns_delivery_policy import canonical_subscription_delivery_policy
+from postroom.core.sns_platform import check_endpoint_arn
 from postroom.errors import InvalidParameter, InvalidParameterValue, PostroomError
 
 __all__ = [
@@ -37,8 +40,8 @@ __all__ = [
 SUBSCRIBE_PREFIX: Final = "Invalid parameter: Attributes Reason: "
 SET_PREFIX: Final = "Invalid parameter: "
 
-SUPPORTED_PROTOCOLS: Final = ("sqs", "http", "https")
-UNSUPPORTED_PROTOCOLS: Final = ("sms", "email", "email-json", "application", "lambda", "firehose")
+SUPPORTED_PROTOCOLS: Final = ("sqs", "http", "https", "sms", "email", "email-json", "application")
+UNSUPPORTED_PROTOCOLS: Final = ("lambda", "firehose")
 """SNS protocols postroom does not deliver to."""
 HTTP_PROTOCOLS: Final = ("http", "https")
 RAW_DELIVERY_PROTOCOLS: Final = ("sqs", "http", "https", "firehose")
@@ -64,14 +67,18 @@ def validate_protocol_endpoint(protocol: str, endpoint: str | None) -> None:
     """Subscribe's ``Protocol`` and ``Endpoint``. postroom delivers to ``sqs`` (the
     endpoint is a queue ARN: AWS "Invalid parameter: SQS endpoint ARN"), ``http`` and
     ``https`` (a URL of that scheme: AWS "Invalid parameter: Endpoint must match the
-    specified protocol"). SNS's other protocols are refused as unsupported; an unknown
-    protocol is AWS's "Invalid parameter: Amazon SNS does not support this protocol
-    string: X"."""
+    specified protocol"), and — into the notification outbox — ``sms``, ``email``,
+    ``email-json`` and ``application`` (:func:`validate_sink_endpoint`). ``lambda`` and
+    ``firehose`` are refused as unsupported; an unknown protocol is AWS's "Invalid
+    parameter: Amazon SNS does not support this protocol string: X"."""
     if protocol in UNSUPPORTED_PROTOCOLS:
         raise InvalidParameter(f"Invalid parameter: Protocol: postroom does not support the '{protocol}' protocol")
     if protocol not in SUPPORTED_PROTOCOLS:
         raise InvalidParameter(f"Invalid parameter: Amazon SNS does not support this protocol string: {protocol}")
     endpoint = endpoint or ""
+    if protocol in SINK_PROTOCOLS:  # delivered to the notification outbox (core/notifications.py)
+        validate_sink_endpoint(protocol, endpoint)
+        return
     if protocol == "sqs":
         try:
             arn = parse_queue_arn(endpoint, "Endpoint")
@@ -83,6 +90,21 @@ def validate_protocol_endpoint(protocol: str, endpoint: str | None) -> None:
     match = _HTTP_URL.fullmatch(endpoint)
     if match is None or match.group(1).lower() != protocol:
         raise InvalidParameter("Invalid parameter: Endpoint must match the specified protocol")
+
+
+def validate_sink_endpoint(protocol: str, endpoint: str) -> None:
+    """``sms``: an E.164 number (AWS "Invalid SMS endpoint: <x>"); ``email``/``email-json``: an
+    address (AWS "Invalid parameter: Email address"); ``application``: a platform endpoint ARN
+    (AWS "Invalid parameter: ApplicationEndpoint ARN")."""
+    if protocol == "sms":
+        validate_sms_endpoint(endpoint)
+    elif protocol == "application":
+        try:
+            check_endpoint_arn(endpoint)
+        except InvalidParameter:
+            raise InvalidParameter("Invalid parameter: ApplicationEndpoint ARN") from None
+    else:
+        validate_email_endpoint(endpoint)
 
 
 def check_fifo_compatibility(topic_fifo: bool, protocol: str, endpoint_is_fifo_queue: bool) -> None:

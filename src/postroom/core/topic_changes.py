@@ -30,11 +30,36 @@ def set_attribute(name: str, value: str | None) -> TopicMutation:
     return change
 
 
-def tag(tags: Mapping[str, str]) -> TopicMutation:
-    added = dict(tags)
-    for key, value in added.items():
+DUPLICATE_TAG_KEYS = "Invalid parameter: Duplicated keys are not allowed."
+"""AWS (InvalidParameter), for a TagResource or CreateTopic naming one key twice
+(LocalStack's AWS-validated test_tags snapshot)."""
+
+
+def tag_map(pairs: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """A request's ``Tags`` list as a map; a key given twice is InvalidParameter
+    :data:`DUPLICATE_TAG_KEYS`, even with the same value."""
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InvalidParameter(DUPLICATE_TAG_KEYS)
+        out[key] = value
+    return out
+
+
+def check_tags(tags: Mapping[str, str]) -> None:
+    """Tags as CreateTopic or TagResource give them: keys of 1–128 characters, not starting
+    with the reserved ``aws:``, values up to 256; at most :data:`MAX_TAGS` in one request
+    (TagLimitExceeded, as for a topic that would hold more)."""
+    for key, value in tags.items():
         if not 1 <= len(key) <= 128 or len(value) > 256 or key.lower().startswith("aws:"):
             raise InvalidParameter(f"Invalid parameter: Tags Reason: invalid tag {key!r}")
+    if len(tags) > MAX_TAGS:
+        raise TagLimitExceeded("Could not complete request: tag quota of per resource exceeded")
+
+
+def tag(tags: Mapping[str, str]) -> TopicMutation:
+    added = dict(tags)
+    check_tags(added)
 
     def change(topic: Topic) -> TopicChange:
         merged = {**topic.tags, **added}
@@ -54,13 +79,36 @@ def untag(keys: Sequence[str]) -> TopicMutation:
     return change
 
 
+TOPIC_POLICY_ACTIONS = frozenset({
+    "GetTopicAttributes", "SetTopicAttributes", "AddPermission", "RemovePermission", "DeleteTopic", "Subscribe",
+    "ListSubscriptionsByTopic", "Publish", "Receive"})
+"""The actions a topic's policy may grant: the eight of the default policy, and Receive.
+Any other name (``CreateTopic``, ``*``) is refused by SNS with InvalidParameter "Invalid
+parameter: Policy statement action out of service scope!" (the message AWS users report for
+topic policies granting ``sns:*``)."""
+OUT_OF_SCOPE = "Invalid parameter: Policy statement action out of service scope!"
+
+
 def add_permission(label: str, accounts: Sequence[str], actions: Sequence[str]) -> TopicMutation:
     """AddPermission adds a statement with ``Sid`` = label to the topic's Policy (the
-    default policy when none was set); an existing label is InvalidParameter."""
+    default policy when none was set), in AWS's shape::
+
+        {"Sid": label, "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::<account>:root"},
+         "Action": "SNS:Publish", "Resource": <topic arn>}
+
+    ``Principal.AWS`` and ``Action`` are a plain string for one account / one action and a
+    list for several. A label already used by a statement is InvalidParameter "Invalid
+    parameter: Statement already exists"; an action a topic policy cannot grant is
+    :data:`OUT_OF_SCOPE`."""
     if not accounts or not actions:
         raise InvalidParameter("Invalid parameter: AWSAccountId and ActionName must not be empty")
-    statement = {"Sid": label, "Effect": "Allow", "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts]},
-                 "Action": [f"SNS:{a}" for a in actions]}
+    if any(a not in TOPIC_POLICY_ACTIONS for a in actions):
+        raise InvalidParameter(OUT_OF_SCOPE)
+    principals = [f"arn:aws:iam::{a}:root" for a in accounts]
+    granted = [f"SNS:{a}" for a in actions]
+    statement: dict[str, Any] = {
+        "Sid": label, "Effect": "Allow", "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
+        "Action": granted[0] if len(granted) == 1 else granted}
 
     def change(topic: Topic) -> TopicChange:
         policy = _policy(topic)
@@ -74,11 +122,15 @@ def add_permission(label: str, accounts: Sequence[str], actions: Sequence[str]) 
 
 
 def remove_permission(label: str) -> TopicMutation:
+    """RemovePermission drops the statement whose ``Sid`` is the label. A label no statement
+    has changes nothing and succeeds (as moto, whose tests say "deleting non existing
+    permission should be successful")."""
+
     def change(topic: Topic) -> TopicChange:
         policy = _policy(topic)
         kept = [st for st in policy.get("Statement", []) if st.get("Sid") != label]
         if len(kept) == len(policy.get("Statement", [])):
-            raise InvalidParameter("Invalid parameter: Statement does not exist")
+            return TopicChange()
         policy["Statement"] = kept
         return TopicChange(attributes={**topic.attributes, "Policy": json.dumps(policy)})
 

@@ -31,6 +31,7 @@ __all__ = [
     "validate_batch_entries",
     "validate_body",
     "validate_dedup_id",
+    "validate_fifo_batch",
     "validate_group_id",
     "validate_int_range",
     "validate_queue_name",
@@ -114,6 +115,27 @@ def validate_batch_entries(ids: Sequence[str], action: str | None = None) -> Non
         if entry_id in seen:
             raise BatchEntryIdsNotDistinct(f"Id {entry_id} repeated.")
         seen.add(entry_id)
+
+
+FIFO_DEDUP_MESSAGE: Final = ("The queue should either have ContentBasedDeduplication enabled or "
+                             "MessageDeduplicationId provided explicitly")
+
+
+def validate_fifo_batch(entries: Sequence[tuple[str | None, str | None]], content_based_dedup: bool) -> None:
+    """SendMessageBatch to a FIFO queue, given each entry's (MessageGroupId,
+    MessageDeduplicationId): AWS refuses the whole request, not just the entry, when an
+    entry has no MessageGroupId (InvalidParameterValue "The request must contain the
+    parameter MessageGroupId.") or has no MessageDeduplicationId while the queue does not
+    have ContentBasedDeduplication (InvalidParameterValue "The queue should either have
+    …"). Both answers are recorded in LocalStack's AWS-validated snapshots
+    (``test_send_batch_missing_message_group_id_for_fifo_queue``,
+    ``test_send_batch_missing_deduplication_id_for_fifo_queue``). A single SendMessage
+    without MessageGroupId is MissingParameter instead."""
+    for group_id, dedup_id in entries:
+        if group_id is None:
+            raise InvalidParameterValue("The request must contain the parameter MessageGroupId.")
+        if dedup_id is None and not content_based_dedup:
+            raise InvalidParameterValue(FIFO_DEDUP_MESSAGE)
 
 
 def _fifo_id(parameter: str, value: str) -> None:

@@ -11,10 +11,9 @@ wrong type (``MaxNumberOfMessages=abc``, a JSON string where an integer is model
 bad base64 in a blob) is ``InvalidParameterValue``. Unknown members are ignored and
 left out of the params.
 
-An AWS JSON body that is not a JSON object at all is rejected as
-``InvalidParameterValue``. (Real SQS answers such bodies with a Coral
-``SerializationException``; postroom's domain errors have no such class, and
-``InvalidParameterValue`` is the closest error that every SQS SDK already handles.)
+An AWS JSON body that is not a JSON object at all is ``MalformedInput``, which goes on
+the wire as AWS answers it: Coral's ``SerializationException``, query code
+``MalformedInput``.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from typing import Any
 
 from botocore.model import ListShape, MapShape, OperationModel, Shape, StructureShape
 
-from postroom.errors import EmptyBatchRequest, InvalidParameterValue, MissingParameter, PostroomError
+from postroom.errors import EmptyBatchRequest, InvalidParameterValue, MalformedInput, MissingParameter, PostroomError
 
 Conv = Callable[[Any, str], Any]
 """A compiled converter: (wire value, member name for messages) -> params value."""
@@ -199,9 +198,9 @@ def parse_json_request(op: OperationModel, body: bytes) -> dict[str, Any]:
         try:
             data = json.loads(body)
         except (ValueError, UnicodeDecodeError):
-            raise InvalidParameterValue("The request body is not valid JSON.") from None
+            raise MalformedInput("The request body is not valid JSON.") from None
         if type(data) is not dict:
-            raise InvalidParameterValue("The request body must be a JSON object.")
+            raise MalformedInput("The request body must be a JSON object.")
     result: dict[str, Any] = plan(data, op.name)
     return result
 

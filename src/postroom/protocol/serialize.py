@@ -11,6 +11,12 @@ and members the model does not know are dropped.
   ``<Attribute><Name>..</Name><Value>..</Value></Attribute>``. Blobs are base64 text,
   booleans ``true``/``false``. Text is XML-escaped, and carriage returns are written as
   ``&#xD;`` (AWS does the same) so XML parsers' line-ending normalisation keeps them.
+  An empty result is one empty element, ``<ReceiveMessageResult/>``, as AWS writes it.
+* Query with ``Accept: application/json``: AWS answers the same document as JSON,
+  ``{"OpResponse": {"OpResult": {...}, "ResponseMetadata": {"RequestId": ..}}}``, members
+  under their own names, lists as arrays and maps as arrays of ``{"Name", "Value"}``
+  (``Attributes: [{"Name": "QueueArn", "Value": ..}]``); errors as ``{"Error": {"Type",
+  "Code", "Message"}, "RequestId"}``.
 """
 
 from __future__ import annotations
@@ -102,11 +108,14 @@ def serialize_json_response(op: OperationModel, result: Mapping[str, Any]) -> by
     return json.dumps(plan(result), separators=(",", ":")).encode("ascii")
 
 
-def serialize_json_error(code: str, message: str) -> bytes:
-    """An AWS JSON 1.0 error body: ``__type`` names the error shape, qualified by the
-    SQS Smithy namespace, as AWS sends it (``com.amazonaws.sqs#QueueDoesNotExist``)."""
-    return json.dumps({"__type": f"com.amazonaws.sqs#{code}", "message": message},
-                      separators=(",", ":")).encode("ascii")
+def serialize_json_error(error_type: str, message: str) -> bytes:
+    """An AWS JSON 1.0 error body: ``__type`` names the error qualified by its namespace,
+    as AWS sends it (``com.amazonaws.sqs#QueueDoesNotExist``,
+    ``com.amazon.coral.service#InvalidParameterValueException``); a bare shape name is
+    qualified by the SQS namespace."""
+    if "#" not in error_type:
+        error_type = f"com.amazonaws.sqs#{error_type}"
+    return json.dumps({"__type": error_type, "message": message}, separators=(",", ":")).encode("ascii")
 
 
 # --- query (XML) ----------------------------------------------------------------------
@@ -269,11 +278,89 @@ def serialize_query_response(op: OperationModel, result: Mapping[str, Any], requ
     out = [head]
     if write is not None:
         out.append(f"<{wrapper}>")
+        opened = len(out)
         write(out, wrapper, result)
-        out.append(f"</{wrapper}>")
+        if len(out) == opened:
+            out[-1] = f"<{wrapper}/>"  # AWS writes an empty result as <ListQueuesResult/>
+        else:
+            out.append(f"</{wrapper}>")
     out.append(f"<ResponseMetadata><RequestId>{_esc(request_id)}</RequestId></ResponseMetadata>"
                f"</{op.name}Response>")
     return "".join(out).encode("utf-8")
+
+
+# --- query answered as JSON (Accept: application/json) ---------------------------------
+
+def _qj_compile(shape: Shape, memo: dict[str, JConv]) -> JConv:
+    t = shape.type_name
+    if t == "blob":
+        return _j_blob
+    if t == "structure":
+        assert isinstance(shape, StructureShape)
+        return _qj_struct(shape, memo)
+    if t == "list":
+        assert isinstance(shape, ListShape)
+        conv = _qj_compile(shape.member, memo)
+        return lambda v: [conv(x) for x in v if x is not None]
+    if t == "map":
+        assert isinstance(shape, MapShape)
+        return _qj_map(shape, memo)
+    return _j_same
+
+
+def _qj_map(shape: MapShape, memo: dict[str, JConv]) -> JConv:
+    kname = shape.key.serialization.get("name", "key")
+    vname = shape.value.serialization.get("name", "value")
+    vconv = _qj_compile(shape.value, memo)
+    return lambda v: [{kname: k, vname: vconv(x)} for k, x in v.items() if x is not None]
+
+
+def _qj_struct(shape: StructureShape, memo: dict[str, JConv]) -> JConv:
+    key = "\0query-json:" + shape.name
+    if key in memo:
+        return memo[key]
+    convs: dict[str, JConv] = {}
+
+    def struct(v: Any) -> Any:
+        return {k: convs[k](x) for k, x in v.items() if x is not None and k in convs}
+
+    memo[key] = struct
+    for name, ms in shape.members.items():
+        convs[name] = _qj_compile(ms, memo)
+    return struct
+
+
+_QUERY_JSON_PLANS: dict[OperationModel, tuple[str, JConv | None]] = {}
+
+
+def _query_json_plan(op: OperationModel) -> tuple[str, JConv | None]:
+    plan = _QUERY_JSON_PLANS.get(op)
+    if plan is None:
+        shape = op.output_shape
+        if shape is None:
+            plan = (f"{op.name}Result", None)
+        else:
+            assert isinstance(shape, StructureShape)
+            plan = (shape.serialization.get("resultWrapper") or f"{op.name}Result", _qj_struct(shape, {}))
+        _QUERY_JSON_PLANS[op] = plan
+    return plan
+
+
+def serialize_query_json_response(op: OperationModel, result: Mapping[str, Any], request_id: str) -> bytes:
+    """A successful query-protocol response for a caller that asked for
+    ``Accept: application/json``: the XML document's structure, as JSON."""
+    wrapper, conv = _QUERY_JSON_PLANS.get(op) or _query_json_plan(op)
+    body: dict[str, Any] = {}
+    if conv is not None:
+        body[wrapper] = conv(result)
+    body["ResponseMetadata"] = {"RequestId": request_id}
+    return json.dumps({f"{op.name}Response": body}, separators=(",", ":")).encode("utf-8")
+
+
+def serialize_query_json_error(code: str, message: str, sender_fault: bool, request_id: str) -> bytes:
+    """A query-protocol error for a caller that asked for ``Accept: application/json``."""
+    error = {"Type": "Sender" if sender_fault else "Receiver", "Code": code, "Message": message}
+    return json.dumps({"Error": error, "RequestId": request_id}, separators=(",", ":")).encode("utf-8")
 
 
 def serialize_query_error(code: str, message: str, sender_fault: bool, request_id: str) -> bytes:

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 import botocore.session
 from botocore.model import ServiceModel
 
+from postroom.core.sns_model import caller_arn, caller_user_id
 from postroom.errors import InvalidAction, InvalidParameter, PostroomError
 from postroom.ids import new_uuid
 from postroom.protocol.dispatch import XML_CONTENT_TYPE, Request, Response
@@ -94,12 +95,13 @@ class SnsDispatcher:
 
     def _sts(self, ctx: RequestContext, action: str, request_id: str) -> Response:
         """STS GetCallerIdentity: Terraform, the CDK and many test helpers call it first.
-        postroom answers with the account the request's credentials map to."""
+        postroom answers with the account the request's credentials map to, as the IAM user
+        that also appears as a subscription's SubscriptionPrincipal (:func:`caller_arn`)."""
         if action != "GetCallerIdentity":
             return _error(STS_XMLNS, "InvalidAction", f"postroom does not implement STS {action}", True, 400,
                           request_id)
         op = sts_model().operation_model("GetCallerIdentity")
-        body = serialize_query_response(op, {"UserId": ctx.account, "Account": ctx.account,
-                                             "Arn": f"arn:aws:iam::{ctx.account}:root"}, request_id)
+        body = serialize_query_response(op, {"UserId": caller_user_id(ctx.account), "Account": ctx.account,
+                                             "Arn": caller_arn(ctx.account)}, request_id)
         return Response(200, [(b"content-type", XML_CONTENT_TYPE), (b"x-amzn-requestid", request_id.encode())],
                         body, action)

@@ -33,6 +33,12 @@ SNS_TABLE: dict[type[e.PostroomError], tuple[str, int]] = {
     e.InvalidSecurity: ("InvalidSecurity", 403),
     e.ServiceUnavailable: ("ServiceUnavailable", 503),
     e.InternalError: ("InternalError", 500),
+    e.EndpointDisabled: ("EndpointDisabled", 400),
+    e.PlatformApplicationDisabled: ("PlatformApplicationDisabled", 400),
+    e.OptedOut: ("OptedOut", 400),
+    e.UserError: ("UserError", 400),
+    e.VerificationFailed: ("VerificationException", 400),
+    e.SnsValidationError: ("ValidationException", 400),
 }
 
 

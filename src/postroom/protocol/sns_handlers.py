@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from postroom.errors import InvalidParameter
-from postroom.protocol.sns_errors import sns_wire_error
+from postroom.core.topic_changes import tag_map
+from postroom.protocol.sns_platform_handlers import PLATFORM_HANDLERS, direct_publish, is_direct
 from postroom.service.context import RequestContext
 from postroom.service.sns import PublishInput, SnsService
 
@@ -21,8 +21,13 @@ def _input(p: Params) -> PublishInput:
                         dedup_id=p.get("MessageDeduplicationId"))
 
 
+def _tags(p: Params) -> dict[str, str]:
+    """A request's ``Tags`` list; a key twice is AWS's "Duplicated keys are not allowed"."""
+    return tag_map([(t["Key"], t["Value"]) for t in p.get("Tags") or []])
+
+
 async def create_topic(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    tags = {t["Key"]: t["Value"] for t in p.get("Tags") or []}
+    tags = _tags(p)
     return {"TopicArn": (await s.create_topic(ctx, p["Name"], p.get("Attributes"), tags)).arn}
 
 
@@ -94,9 +99,9 @@ async def set_subscription_attributes(s: SnsService, ctx: RequestContext, p: Par
 
 
 async def publish(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    arn = p.get("TopicArn") or p.get("TargetArn")
-    if p.get("PhoneNumber"):
-        raise InvalidParameter("Invalid parameter: PhoneNumber Reason: postroom does not support SMS")
+    arn = p.get("TopicArn") if p.get("TopicArn") is not None else p.get("TargetArn")
+    if is_direct(p):  # PhoneNumber, or TargetArn of a platform endpoint: SMS and mobile push
+        return await direct_publish(s, ctx, p, _input(p))
     result = await s.publish(ctx, arn, _input(p))
     out: Result = {"MessageId": result.message_id}
     if result.sequence_number:
@@ -105,22 +110,20 @@ async def publish(s: SnsService, ctx: RequestContext, p: Params) -> Result:
 
 
 async def publish_batch(s: SnsService, ctx: RequestContext, p: Params) -> Result:
+    """AWS refuses a batch with a bad entry as a whole (see ``SnsService.publish_batch``), so
+    ``Failed`` is empty whenever the request succeeds."""
     entries = [(e["Id"], _input(e)) for e in p.get("PublishBatchRequestEntries") or []]
-    ok, failed = [], []
+    ok: list[Result] = []
     for entry_id, r in await s.publish_batch(ctx, p["TopicArn"], entries):
-        if isinstance(r, Exception):
-            w = sns_wire_error(r)
-            failed.append({"Id": entry_id, "Code": w.json_code, "Message": w.message, "SenderFault": w.sender_fault})
-        else:
-            item: Result = {"Id": entry_id, "MessageId": r.message_id}
-            if r.sequence_number:
-                item["SequenceNumber"] = r.sequence_number
-            ok.append(item)
-    return {"Successful": ok, "Failed": failed}
+        item: Result = {"Id": entry_id, "MessageId": r.message_id}
+        if r.sequence_number:
+            item["SequenceNumber"] = r.sequence_number
+        ok.append(item)
+    return {"Successful": ok, "Failed": []}
 
 
 async def tag_resource(s: SnsService, ctx: RequestContext, p: Params) -> Result:
-    await s.tag(ctx, p["ResourceArn"], {t["Key"]: t["Value"] for t in p.get("Tags") or []})
+    await s.tag(ctx, p["ResourceArn"], _tags(p))
     return {}
 
 
@@ -152,4 +155,5 @@ SNS_HANDLERS: dict[str, SnsHandler] = {
     "SetSubscriptionAttributes": set_subscription_attributes, "Publish": publish, "PublishBatch": publish_batch,
     "TagResource": tag_resource, "UntagResource": untag_resource, "ListTagsForResource": list_tags_for_resource,
     "AddPermission": add_permission, "RemovePermission": remove_permission,
+    **PLATFORM_HANDLERS,
 }

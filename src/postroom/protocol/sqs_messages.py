@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from postroom.core.digest import md5_of_message_attributes
-from postroom.core.model import MessageAttributes, MessageAttributeValue, StoredMessage
+from postroom.core.message_attributes import select_message_attributes
+from postroom.core.model import MessageAttributeValue, StoredMessage
+from postroom.core.validate import validate_batch_entries, validate_fifo_batch
 from postroom.protocol.handler_support import Services, failed_entry
 from postroom.service.context import RequestContext
 from postroom.service.messages import OutgoingMessage, ReceiveOptions, Sent
@@ -43,8 +45,25 @@ async def send_message(svc: Services, ctx: RequestContext, p: Params) -> Result:
     return _sent(await svc.messages.send(ctx, p["QueueUrl"], _outgoing(p)))
 
 
+async def _refuse_incomplete_fifo_batch(svc: Services, ctx: RequestContext, queue_url: str,
+                                       entries: list[tuple[str, OutgoingMessage]]) -> None:
+    """AWS fails a whole FIFO SendMessageBatch, after its batch-shape checks, when an
+    entry lacks MessageGroupId or (without ContentBasedDeduplication) a deduplication id;
+    checked here before anything is stored, so the request changes nothing. (Only a
+    FIFO queue's name ends in ``.fifo``, so other batches skip the lookup.)"""
+    if not queue_url.rstrip("/").endswith(".fifo"):
+        return
+    queue = await svc.messages.resolve(ctx, queue_url)
+    if not queue.fifo:
+        return
+    validate_batch_entries([entry_id for entry_id, _ in entries], "SendMessageBatch")
+    validate_fifo_batch([(m.group_id, m.dedup_id) for _, m in entries],
+                        queue.attributes.get("ContentBasedDeduplication") == "true")
+
+
 async def send_message_batch(svc: Services, ctx: RequestContext, p: Params) -> Result:
     entries = [(e["Id"], _outgoing(e)) for e in p.get("Entries") or []]
+    await _refuse_incomplete_fifo_batch(svc, ctx, p["QueueUrl"], entries)
     results = await svc.messages.send_batch(ctx, p["QueueUrl"], entries)
     ok, failed = [], []
     for entry_id, r in results:
@@ -53,19 +72,6 @@ async def send_message_batch(svc: Services, ctx: RequestContext, p: Params) -> R
         else:
             failed.append(failed_entry(entry_id, r))
     return {"Successful": ok, "Failed": failed}
-
-
-def _select_attributes(attrs: MessageAttributes, names: Iterable[str]) -> MessageAttributes:
-    """AWS: MessageAttributeNames takes names, ``All`` or ``.*``, and prefixes such as
-    ``bar.*``."""
-    wanted = list(names)
-    if not attrs or not wanted:
-        return {}
-    if "All" in wanted or ".*" in wanted:
-        return attrs
-    exact = {n for n in wanted if not n.endswith(".*")}
-    prefixes = tuple(n[:-1] for n in wanted if n.endswith(".*"))
-    return {k: v for k, v in attrs.items() if k in exact or (prefixes and k.startswith(prefixes))}
 
 
 def _wire_attribute(v: MessageAttributeValue) -> dict[str, Any]:
@@ -99,9 +105,10 @@ def _wire_message(m: StoredMessage, system_names: set[str], attr_names: list[str
         chosen = {k: v for k, v in values.items() if v is not None and (every or k in system_names)}
         if chosen:
             out["Attributes"] = chosen
-    selected = _select_attributes(m.attributes, attr_names)
-    if selected:
+    selected = select_message_attributes(m.attributes, attr_names) if attr_names else None
+    if selected is not None:
         out["MessageAttributes"] = {k: _wire_attribute(v) for k, v in selected.items()}
+    if selected:
         out["MD5OfMessageAttributes"] = (m.md5_of_attributes if len(selected) == len(m.attributes)
                                          else md5_of_message_attributes(selected))
     return out

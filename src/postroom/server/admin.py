@@ -10,6 +10,8 @@ milliseconds or ISO 8601.
     POST /_postroom/replays                 {"topic", "to", "since", "until", "unrouted", "rate", "raw",
                                              "dry_run", "requested_by"}
     GET  /_postroom/audit                   ?topic=ARN&since=&until=
+    GET  /_postroom/outbox/<sms|email|push> ?destination=&limit=   what SNS would have sent, newest last
+    POST /_postroom/sms/opted-out           {"phone_number", "account", "region"}: the number replied STOP
     GET  /metrics                           Prometheus text
 """
 
@@ -24,6 +26,7 @@ from urllib.parse import parse_qs
 from postroom.clock import Clock
 from postroom.core import replay as rp
 from postroom.core.archive import ArchivedMessage
+from postroom.core.notifications import KINDS, OUTBOX_KEEP
 from postroom.core.replay import Replay, parse_timestamp
 from postroom.errors import InvalidParameter, NotFound, PostroomError
 from postroom.protocol.dispatch import Response
@@ -32,6 +35,7 @@ from postroom.service.audit import AuditService
 from postroom.service.context import parse_topic_arn
 from postroom.service.replay import DryRun, ReplayService
 from postroom.service.sns import SnsService
+from postroom.service.sns_platform import PlatformService
 from postroom.store.base import Store
 
 JSON = [(b"content-type", b"application/json")]
@@ -98,6 +102,14 @@ class AdminApi:
                 return _json(200, {"replay": replay_json(replay)}, "replay")
             if path == "/_postroom/replays" and method == "POST":
                 return await self._start_replay(json.loads(body or b"{}"))
+            if path.startswith("/_postroom/outbox/") and method == "GET":
+                return await self._outbox(path.rsplit("/", 1)[-1], q)
+            if path == "/_postroom/sms/opted-out" and method == "POST":
+                doc = json.loads(body or b"{}")
+                await PlatformService(self.sns).opt_out(str(doc.get("account") or "000000000000"),
+                                                        str(doc.get("region") or "us-east-1"),
+                                                        str(doc.get("phone_number") or ""))
+                return _json(200, {"opted_out": doc.get("phone_number")}, "sms-opt-out")
             if path == "/_postroom/audit" and method == "GET":
                 now = self.clock.now_ms()
                 report = await self.audits.audit(_time(q.get("since"), 0), _time(q.get("until"), now),
@@ -108,6 +120,16 @@ class AdminApi:
             status = 404 if isinstance(exc, NotFound) else 400
             return _json(status, {"error": code, "message": str(exc)}, "admin")
         return None
+
+    async def _outbox(self, kind: str, q: dict[str, str]) -> Response:
+        """What SMS, email and mobile push would have sent (``postroom.core.notifications``),
+        newest last; ``?destination=`` keeps one phone number, address or device token, ``?limit=``
+        the newest N (default: all kept, at most 1,000 per kind)."""
+        if kind not in KINDS:
+            raise NotFound(f"no outbox {kind!r}: sms, email or push")
+        entries = await PlatformService(self.sns).outbox(kind, q.get("destination") or None,
+                                                         int(q.get("limit", str(OUTBOX_KEEP))))
+        return _json(200, entries, f"outbox-{kind}")
 
     async def _accounting(self) -> Response:
         """Every message that reached no one is counted: per topic, published and unrouted by

@@ -244,6 +244,12 @@ class MessageService(ServiceBase):
 
     # ---- delete / visibility ---------------------------------------------------
     async def delete(self, ctx: RequestContext, queue_url: str, handle: str) -> None:
+        """DeleteMessage. Observed on AWS: on a standard queue any receipt handle the
+        message was given deletes it; on a FIFO queue only the handle of the receive still
+        in flight — after its visibility timeout, InvalidParameterValue "… Reason: The
+        receipt handle has expired." (SQS Developer Guide, *Troubleshoot Amazon SQS API
+        errors*). A message already deleted is no error. The store decides
+        (``postroom.store.receipts``)."""
         queue = await self.resolve(ctx, queue_url)
         (error,) = await self.store.delete(queue, [("", handle)], self.clock.now_ms())
         if error is not None:
@@ -263,6 +269,13 @@ class MessageService(ServiceBase):
         return [(entry_id, err) for (entry_id, _), err in zip(entries, errors, strict=True)]
 
     async def change_visibility(self, ctx: RequestContext, queue_url: str, handle: str, timeout: int) -> None:
+        """ChangeMessageVisibility. The timeout counts from now (AWS: "the new timeout
+        period takes effect from the time you call ChangeMessageVisibility"). Observed on
+        AWS: a handle whose receive is over answers OK and changes nothing; a handle of a
+        deleted message is InvalidParameterValue "… Message does not exist or is not
+        available for visibility timeout change.". On a FIFO queue, ending one message's
+        timeout makes its group available from that message on, even while a later message
+        of the same receive is still in flight."""
         queue = await self.resolve(ctx, queue_url)
         validate_int_range("VisibilityTimeout", timeout, 0, 43200)
         (error,) = await self.store.change_visibility(queue, [VisibilityChange("", handle, timeout * 1000)],
@@ -293,6 +306,10 @@ class MessageService(ServiceBase):
         return out
 
     async def purge(self, ctx: RequestContext, queue_url: str) -> None:
+        """PurgeQueue deletes every message, in flight and delayed ones too, and — observed
+        on AWS (LocalStack's AWS-validated test_purge_queue_clears_fifo_deduplication_cache)
+        — forgets the FIFO deduplication ids, so a message sent again after a purge is
+        accepted."""
         queue = await self.resolve(ctx, queue_url)
         interval = PURGE_INTERVAL_MS if self.settings.aws_timing else None
         await self.store.purge(queue, self.clock.now_ms(), interval)

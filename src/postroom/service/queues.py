@@ -102,8 +102,14 @@ class QueueService(ServiceBase):
         self.waiters.notify(queue.queue_id)
 
     async def get_attributes(self, ctx: RequestContext, queue_url: str, names: Sequence[str]) -> dict[str, str]:
+        """AWS answers a FIFO-only name (FifoQueue, ContentBasedDeduplication,
+        DeduplicationScope, FifoThroughputLimit) asked of a standard queue with
+        InvalidAttributeName "Unknown Attribute FifoQueue." (aws/aws-sdk-ruby#1350: "the
+        service ... will throw this error if you provide that attribute name to a queue
+        that does not have FIFO enabled"). Attributes the queue does not have (a removed
+        Policy or RedrivePolicy) are left out, even when named."""
         queue = await self.resolve(ctx, queue_url)
-        qa.check_readable(names)
+        qa.check_readable(names, queue.fifo)
         wanted = set(names)
         every = "All" in wanted
         out: dict[str, str] = {}

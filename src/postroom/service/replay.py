@@ -209,8 +209,9 @@ class ReplayService:
                                 replay_of=m.sequence_number or "")
             step.inserts.extend((d.queue, d.message) for d in plan.queue_deliveries)
             step.outbox.extend(plan.http_deliveries)
+            step.notifications.extend(plan.notifications)
             delivered += 1
-        return ReplayStep(step.cursor_id, step.inserts, step.outbox, delivered, skipped)
+        return ReplayStep(step.cursor_id, step.inserts, step.outbox, delivered, skipped, step.notifications)
 
     # ---- reading ------------------------------------------------------------------
     async def status_of(self, sub_arn: str) -> str | None:

@@ -8,6 +8,7 @@ the accounting), so a kill -9 right after Publish returned loses no delivery.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from postroom.core import topic_attributes as ta
 from postroom.core.archive import ArchiveRecord
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import ResourceKey
+from postroom.core.notifications import AUTO_CONFIRMED, EMAIL_PROTOCOLS
 from postroom.core.sns_delivery_policy import effective_subscription_delivery_policy
 from postroom.core.sns_envelope import format_timestamp, subscription_confirmation, to_json
 from postroom.core.sns_model import (
@@ -30,12 +32,16 @@ from postroom.core.sns_model import (
     SubscriptionCounts,
     Topic,
     TopicCounts,
+    caller_arn,
 )
 from postroom.core.sns_validate import (
+    check_arn_elements,
     check_batch_size,
     check_publish_size,
+    check_subscription_arn,
     parse_publish_attributes,
     publish_size,
+    raw_publish_size,
     validate_batch_entries,
     validate_fifo_publish,
     validate_message,
@@ -43,15 +49,17 @@ from postroom.core.sns_validate import (
     validate_subject,
     validate_topic_name,
 )
-from postroom.errors import InvalidParameter, NotFound, PostroomError, ResourceNotFound, ServiceUnavailable
+from postroom.errors import InvalidParameter, NotFound, ResourceNotFound, ServiceUnavailable
 from postroom.service.context import RequestContext, ServiceSettings, parse_topic_arn
 from postroom.service.queue_stats import QueueStats
 from postroom.service.replay import ReplayService
 from postroom.service.sns_delivery import Endpoints, Outgoing, Sign, plan_publish
+from postroom.service.sns_platform import email_confirmation
 from postroom.service.waiters import Waiters
 from postroom.store.base import Store
 
 DEDUP_WINDOW_MS = 300_000
+_HEX_TOKEN = re.compile(r"[0-9a-fA-F]+")
 MAX_PLANS = 10
 """How often a publish is planned again when the topic's subscriptions keep changing
 under it before it gives up with ServiceUnavailable (which every SDK retries)."""
@@ -80,7 +88,12 @@ class SnsService:
         self.stats = stats or QueueStats()
 
     # ---- topics ---------------------------------------------------------------
-    async def topic(self, ctx: RequestContext, arn: str | None) -> Topic:
+    async def topic(self, ctx: RequestContext, arn: str | None, required: bool = True) -> Topic:
+        """The topic an ARN parameter names. AWS: no ARN at all (fewer than six elements,
+        or no value) is InvalidParameter with the reason (:func:`check_arn_elements`); an ARN
+        of another region or service is "Invalid parameter: TopicArn"; a well-formed ARN of
+        no topic is NotFound "Topic does not exist" (404)."""
+        check_arn_elements(arn, "TopicArn", required)
         topic = await self.store.get_topic(ctx.topic_key(arn))
         if topic is None:
             raise NotFound("Topic does not exist")
@@ -93,9 +106,14 @@ class SnsService:
         raw = dict(attributes or {})
         validate_topic_name(name, raw.get("FifoTopic", "").lower() == "true")
         attrs = ta.creation_attributes(name, raw)
+        topic_changes.check_tags(tags or {})
         topic, created = await self.store.create_topic(ctx.key(name), attrs, dict(tags or {}), self.clock.now_ms())
         if not created:
-            if tags and dict(tags) != topic.tags:
+            # AWS: the same name again is the same topic when every tag given is one it has
+            # (a subset, or none, is fine); a tag it lacks or holds with another value is
+            # refused (LocalStack's AWS-validated test_create_duplicate_topic_check_idempotency
+            # and test_create_duplicate_topic_with_more_tags).
+            if tags and any(topic.tags.get(k) != v for k, v in tags.items()):
                 raise InvalidParameter("Invalid parameter: Tags Reason: Topic already exists with different tags")
             for key, value in attrs.items():
                 if key in raw and topic.attributes.get(key) != value:
@@ -104,6 +122,7 @@ class SnsService:
         return topic
 
     async def delete_topic(self, ctx: RequestContext, arn: str) -> None:
+        check_arn_elements(arn, "TopicArn")
         await self.store.delete_topic(ctx.topic_key(arn))
 
     async def list_topics(self, ctx: RequestContext, next_token: str | None) -> tuple[list[str], str | None]:
@@ -171,7 +190,7 @@ class SnsService:
             fifo_queue = parse_queue_arn(endpoint, "Endpoint").name.endswith(".fifo")
         sa.check_fifo_compatibility(topic.fifo, protocol, fifo_queue)
         attrs = sa.subscribe_attributes(protocol, dict(attributes or {}), topic_fifo=topic.fifo, endpoint=endpoint)
-        confirmed = protocol == "sqs"
+        confirmed = protocol in AUTO_CONFIRMED  # sqs, sms, application; email waits for its link
         sub = Subscription(self.settings.new_id(), topic.arn, ctx.account, protocol, endpoint, attrs, confirmed,
                            None if confirmed else secrets.token_hex(32))
         replay = None
@@ -201,26 +220,47 @@ class SnsService:
         headers = {"x-amz-sns-message-type": "SubscriptionConfirmation",
                    "x-amz-sns-message-id": envelope["MessageId"], "x-amz-sns-topic-arn": topic.arn,
                    "Content-Type": "text/plain; charset=UTF-8"}
+        if sub.protocol in EMAIL_PROTOCOLS:  # no mail leaves postroom: the email outbox gets it
+            await self.store.add_notifications([email_confirmation(
+                topic, sub, url, to_json(envelope), envelope["MessageId"], self.clock.now_ms())], self.clock.now_ms())
+            return
         await self.store.enqueue_http(sub.arn, sub.endpoint, to_json(envelope), headers, self.clock.now_ms())
 
     async def subscription(self, arn: str | None) -> Subscription:
-        sub = await self.store.get_subscription(arn or "")
+        """AWS: a SubscriptionArn that is no subscription ARN is InvalidParameter
+        (:func:`check_subscription_arn`); a well-formed one of no subscription is NotFound
+        "Subscription does not exist" (404)."""
+        sub = await self.store.get_subscription(check_subscription_arn(arn))
         if sub is None:
             raise NotFound("Subscription does not exist")
         return sub
 
     async def confirm(self, ctx: RequestContext, topic_arn: str, token: str) -> Subscription:
-        topic = await self.topic(ctx, topic_arn)
-        sub = await self.store.confirm_subscription(topic, token)
+        """ConfirmSubscription answers as AWS was recorded to (LocalStack's AWS-validated
+        test_sns_confirm_subscription_wrong_token and test_subscribe_external_http_endpoint):
+        a TopicArn that is no topic ARN, or one of another region, is InvalidParameter
+        "Invalid parameter: Topic"; a token that is not hexadecimal ("randomtoken") is
+        InvalidParameter "Invalid token"; an unknown token — or a well-formed ARN of a topic
+        that does not exist — is InvalidParameter "Invalid parameter: Token"."""
+        try:
+            key = parse_topic_arn(topic_arn)
+            key = ctx.topic_key(topic_arn)
+        except InvalidParameter as exc:
+            raise InvalidParameter("Invalid parameter: Topic") from exc
+        if not _HEX_TOKEN.fullmatch(token or ""):
+            raise InvalidParameter("Invalid token")
+        topic = await self.store.get_topic(key)
+        sub = await self.store.confirm_subscription(topic, token) if topic is not None else None
         if sub is None:
             raise InvalidParameter("Invalid parameter: Token")
         return sub
 
-    async def unsubscribe(self, arn: str) -> None:
-        if not await self.store.unsubscribe(arn, self.clock.now_ms()):
-            if len(arn.split(":")) != 7:
-                raise InvalidParameter("Invalid parameter: SubscriptionArn")
-            raise NotFound("Subscription does not exist")
+    async def unsubscribe(self, arn: str | None) -> None:
+        """AWS: Unsubscribe is idempotent — a subscription already deleted (or never made)
+        is success (LocalStack's AWS-validated test_unsubscribe_idempotency and
+        test_unsubscribe_from_non_existing_subscription); only an ARN that names no
+        subscription at all is refused (:func:`check_subscription_arn`)."""
+        await self.store.unsubscribe(check_subscription_arn(arn), self.clock.now_ms())
 
     async def list_subscriptions(self, ctx: RequestContext, topic_arn: str | None,
                                  next_token: str | None) -> tuple[list[Subscription], str | None]:
@@ -239,7 +279,7 @@ class SnsService:
                "Protocol": sub.protocol, "Endpoint": sub.endpoint,
                "ConfirmationWasAuthenticated": "true" if sub.confirmed else "false",
                "PendingConfirmation": "false" if sub.confirmed else "true", "RawMessageDelivery": "false",
-               "SubscriptionPrincipal": f"arn:aws:iam::{sub.owner}:root"}
+               "SubscriptionPrincipal": caller_arn(sub.owner)}
         if sub.protocol in ("http", "https"):
             out["EffectiveDeliveryPolicy"] = effective_subscription_delivery_policy(topic.attributes, sub.attributes)
         out.update(sub.attributes)
@@ -287,7 +327,7 @@ class SnsService:
                         self.clock.now_ms())
 
     async def publish(self, ctx: RequestContext, topic_arn: str | None, p: PublishInput) -> PublishResult:
-        topic = await self.topic(ctx, topic_arn)
+        topic = await self.topic(ctx, topic_arn, required=False)  # AWS: an empty TopicArn is "not 1"
         (result,) = await self._publish(ctx, topic, [self._outgoing(topic, p)])
         return result
 
@@ -334,23 +374,21 @@ class SnsService:
                 self.stats.add(queue.arn, sent=n)
 
     async def publish_batch(self, ctx: RequestContext, topic_arn: str,
-                            entries: Sequence[tuple[str, PublishInput]]) -> list[tuple[str, PublishResult | Exception]]:
-        """AWS checks the batch as a whole (entry count, distinct ids, total size), then
-        each entry on its own; the entries that pass are published together, in one
-        transaction, so a retried batch never finds half of itself already published."""
+                            entries: Sequence[tuple[str, PublishInput]]) -> list[tuple[str, PublishResult]]:
+        """AWS checks the batch as a whole (entry count, distinct and well-formed ids, the
+        summed size), then every entry; an entry that breaks a rule (no MessageGroupId on a
+        FIFO topic, no deduplication id, a JSON structure without ``default``, a bad message
+        attribute, an empty or oversized message…) fails the *whole request* with that
+        entry's error — AWS does not report it in ``Failed`` (LocalStack's AWS-validated
+        test_publish_batch_exceptions, test_empty_or_wrong_message_attributes: a batch of two
+        bad entries and a good one is refused as a whole). The entries are then published
+        together, in one transaction, so a retried batch never finds half of itself
+        already published."""
         topic = await self.topic(ctx, topic_arn)
         validate_batch_entries([i for i, _ in entries])
-        prepared: list[tuple[str, Outgoing | PostroomError]] = []
-        for entry_id, p in entries:
-            try:
-                prepared.append((entry_id, self._outgoing(topic, p)))
-            except PostroomError as exc:
-                prepared.append((entry_id, exc))
-        accepted = [o for _, o in prepared if isinstance(o, Outgoing)]
-        check_batch_size(publish_size(o.message, o.subject, o.attributes) for o in accepted)
-        published = iter(await self._publish(ctx, topic, accepted) if accepted else [])
-        return [(entry_id, item if isinstance(item, PostroomError) else next(published))
-                for entry_id, item in prepared]
+        check_batch_size(raw_publish_size(p.message, p.attributes) for _, p in entries)
+        outs = [self._outgoing(topic, p) for _, p in entries]
+        return list(zip([i for i, _ in entries], await self._publish(ctx, topic, outs), strict=True))
 
     async def counts(self) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]:
         return await self.store.sns_counts()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from postroom.core.archive import ArchiveRecord
@@ -22,6 +22,7 @@ from postroom.core.arns import parse_queue_arn
 from postroom.core.digest import md5_of_body, md5_of_message_attributes
 from postroom.core.filter_policy import FilterPolicy, matches_attributes, matches_body, parse_filter_policy
 from postroom.core.model import MessageAttributes, MessageAttributeValue, NewMessage, ResourceKey
+from postroom.core.notifications import SINK_PROTOCOLS, topic_notification
 from postroom.core.replay import REPLAYED
 from postroom.core.sns_envelope import notification, to_json
 from postroom.core.sns_model import SEQUENCE_SLOT, HttpDelivery, PublishPlan, QueueDelivery, Subscription, Topic
@@ -150,6 +151,15 @@ def plan_publish(topic: Topic, subs: Sequence[Subscription], out: Outgoing, endp
                 group_id=out.group_id if fifo_queue else None,
                 dedup_id=(out.dedup_id or out.message_id) if fifo_queue else None)
             plan.queue_deliveries.append(QueueDelivery(sub.arn, arn.key, message, _dlq(sub.attributes)))
+        elif sub.protocol in SINK_PROTOCOLS:  # SMS, email, mobile push: the notification outbox
+            sink = topic_notification(sub.protocol, sub.endpoint, topic.arn, sub.arn, out.message_id, out.message,
+                                      out.structure, out.subject, out.attributes, out.timestamp_ms,
+                                      endpoints.unsubscribe_url(sub.arn),
+                                      envelope(sub) if sub.protocol == "email-json" else "")
+            if sink is None:
+                plan.failed.append(sub.arn)
+            else:
+                plan.notifications.append(replace(sink, doc={**sink.doc, "replayed": True}) if replayed else sink)
         else:
             body = choose_message_for_protocol(out.message, out.structure, sub.protocol) if raw else envelope(sub)
             headers = {"x-amz-sns-message-type": "Notification", "x-amz-sns-message-id": out.message_id,

@@ -43,6 +43,7 @@ from postroom.core.model import (
     ResourceKey,
     SendResult,
 )
+from postroom.core.notifications import Notification
 from postroom.core.replay import Replay, ReplayStep
 from postroom.core.sns_model import (
     OutboxItem,
@@ -57,6 +58,7 @@ from postroom.core.sns_model import (
     TopicCounts,
     TopicMutation,
 )
+from postroom.core.sns_platform import PlatformApplication, PlatformEndpoint
 
 
 @dataclass(frozen=True)
@@ -128,35 +130,43 @@ class MessageStore(Protocol):
         """Enqueue ``messages`` in order, all or none; QueueDoesNotExist if the queue was
         deleted. On a FIFO queue each gets the next sequence number, and a message whose
         (scope, dedup id) was seen within the window is not enqueued: its result carries
-        the original's MessageId and SequenceNumber."""
+        the original's MessageId and SequenceNumber. The scope is the DeduplicationScope
+        the queue was created with (``postroom.core.delivery_rules.dedup_scope``)."""
         ...
 
     async def receive(self, queue: Queue, request: ReceiveRequest) -> ReceiveOutcome:
         """Hand out up to ``max_messages`` visible messages and make them invisible for
-        ``visibility_ms``, each with a fresh receipt handle. On a FIFO queue, no message
-        of a group that has a message in flight is handed out, and a group's messages are
-        handed out in sequence order. A message claimed is either handed out, moved to the
-        DLQ or expired — never left claimed and undelivered by a retried step."""
+        ``visibility_ms``, each with a fresh receipt handle. On a FIFO queue a group is
+        served only while its first message is visible, from that message on in sequence
+        order up to the first one that is not, and groups in the order their first
+        message became visible (``postroom.core.delivery_rules.fifo_group_run``). A
+        message claimed is either handed out, moved to the DLQ or expired — never left
+        claimed and undelivered by a retried step."""
         ...
 
     async def delete(self, queue: Queue, receipt_handles: Sequence[tuple[str, str]],
                      now_ms: int) -> list[Exception | None]:
         """Delete by (entry id, receipt handle). A malformed handle, or one for another
-        queue, fails that entry with ReceiptHandleIsInvalid; a stale handle of a message
-        that still exists deletes nothing on a standard queue (AWS: "the request succeeds,
-        but the message might not be deleted") and fails on a FIFO queue."""
+        queue, fails that entry with ReceiptHandleIsInvalid. On a standard queue any
+        handle of the message deletes it; on a FIFO queue a handle whose receive is no
+        longer in flight fails with InvalidParameterValue "The receipt handle has expired"
+        and deletes nothing. A handle of a message already gone succeeds
+        (``postroom.store.receipts``)."""
         ...
 
     async def change_visibility(self, queue: Queue, changes: Sequence[VisibilityChange],
                                 now_ms: int) -> list[Exception | None]:
         """Set each in-flight message's visibility to now + ``visibility_ms``, matching the
         receipt handle's receive in the same statement: a stale handle never changes the
-        timeout of the message's next receiver. Not in flight: MessageNotInflight."""
+        timeout of the message's next receiver. An old handle (expired or superseded)
+        succeeds and changes nothing; a handle of a message that is gone fails with
+        InvalidParameterValue (``postroom.store.receipts``)."""
         ...
 
     async def purge(self, queue: Queue, now_ms: int, min_interval_ms: int | None) -> None:
-        """Delete every message. With ``min_interval_ms`` (AWS timing rules on), raise
-        PurgeQueueInProgress if the last purge was less than that long ago."""
+        """Delete every message and forget the queue's deduplication ids. With
+        ``min_interval_ms`` (AWS timing rules on), raise PurgeQueueInProgress if the last
+        purge was less than that long ago."""
         ...
 
     async def counts(self, queue: Queue, now_ms: int) -> QueueCounts:
@@ -374,7 +384,90 @@ class SettingsStore(Protocol):
     async def close(self) -> None: ...
 
 
+class PlatformStore(Protocol):
+    """Mobile push applications and endpoints, the account's SMS settings and phone numbers, topics'
+    data protection policies, and the notification outbox (``postroom.core.notifications``)."""
+
+    async def put_application(self, app: PlatformApplication) -> PlatformApplication:
+        """Create the application, or replace the attributes and credentials of the one of that
+        ARN (keeping its endpoints and creation time); returns it as stored."""
+        ...
+
+    async def get_application(self, arn: str) -> PlatformApplication | None: ...
+
+    async def list_applications(self, account: str, region: str, after: str | None,
+                                limit: int) -> list[PlatformApplication]:
+        """The account's applications in the region, by ARN, strictly after ``after``."""
+        ...
+
+    async def update_application(self, arn: str,
+                                 change: Callable[[PlatformApplication], PlatformApplication]) -> PlatformApplication:
+        """Apply ``change`` to the application as stored, in the transaction that writes it.
+        Raises NotFound, or whatever ``change`` raises (then nothing changes)."""
+        ...
+
+    async def delete_application(self, arn: str) -> None:
+        """Delete the application and its endpoints; nothing if it does not exist."""
+        ...
+
+    async def create_endpoint(self, endpoint: PlatformEndpoint,
+                              same: Callable[[PlatformEndpoint], bool]) -> PlatformEndpoint:
+        """Add ``endpoint`` to its application, or, if the application has an endpoint with that
+        token, return it when ``same(existing)`` and raise the Token conflict otherwise. NotFound
+        if the application is gone. Two concurrent creates of one token make one endpoint."""
+        ...
+
+    async def get_endpoint(self, arn: str) -> PlatformEndpoint | None: ...
+
+    async def list_endpoints(self, app_arn: str, after: str | None, limit: int) -> list[PlatformEndpoint]: ...
+
+    async def update_endpoint(self, arn: str,
+                              change: Callable[[PlatformEndpoint], PlatformEndpoint]) -> PlatformEndpoint:
+        """Apply ``change`` to the endpoint as stored, in the transaction that writes it. NotFound."""
+        ...
+
+    async def delete_endpoint(self, arn: str) -> None: ...
+
+    async def sms_settings(self, account: str, region: str) -> dict[str, str]: ...
+
+    async def update_sms_settings(self, account: str, region: str, values: dict[str, str]) -> None:
+        """Set the named SMS attributes, keeping the others (concurrent updates both survive)."""
+        ...
+
+    async def sms_numbers(self, account: str, region: str, kind: str) -> list[tuple[str, str]]:
+        """(phone number, status) of one kind (``opted-out`` or ``sandbox``), by number."""
+        ...
+
+    async def get_sms_number(self, account: str, region: str, kind: str,
+                             phone: str) -> tuple[str, str | None] | None:
+        """(status, secret) of the number, or ``None``."""
+        ...
+
+    async def put_sms_number(self, account: str, region: str, kind: str, phone: str, status: str,
+                             secret: str | None, now_ms: int,
+                             notifications: Sequence[Notification] = ()) -> None:
+        """Record (or replace) the number, with ``notifications`` written in the same transaction."""
+        ...
+
+    async def delete_sms_number(self, account: str, region: str, kind: str, phone: str) -> bool: ...
+
+    async def put_data_protection(self, topic: Topic, policy: str) -> None:
+        """Store the topic's policy (an empty one removes it)."""
+        ...
+
+    async def get_data_protection(self, topic: Topic) -> str | None: ...
+
+    async def add_notifications(self, notifications: Sequence[Notification], now_ms: int) -> None:
+        """Write outbox entries in one transaction (pushes resolved to their endpoint's token;
+        each kind trimmed to its bound)."""
+        ...
+
+    async def notifications(self, kind: str, destination: str | None, limit: int) -> list[dict[str, object]]:
+        """The newest ``limit`` outbox entries of ``kind`` (of one destination), oldest first."""
+        ...
+
+
 class Store(QueueStore, MessageStore, MoveTaskStore, TopicStore, SubscriptionStore, PublishStore, OutboxStore,
-            ArchiveStore, ReplayStore, AuditStore, SettingsStore, Protocol):
+            ArchiveStore, ReplayStore, AuditStore, SettingsStore, PlatformStore, Protocol):
     """Durable state of queues, messages, topics and deliveries. See the module docstring
     for the promise every method keeps."""

@@ -59,8 +59,8 @@ def message_row(r: Row) -> MessageRow:
 def stored_message(queue_id: int, row: MessageRow, token: str, receive_count: int, first_ms: int) -> StoredMessage:
     """The record a receive hands out, with the receipt handle of this receive."""
     return StoredMessage(
-        message_id=row.message_id, receipt_handle=receipts.encode(queue_id, row.id, token), body=row.body,
-        md5_of_body=row.md5_body, attributes=load_attributes(row.attrs), md5_of_attributes=row.md5_attrs,
+        message_id=row.message_id, receipt_handle=receipts.encode(queue_id, row.id, token, row.message_id),
+        body=row.body, md5_of_body=row.md5_body, attributes=load_attributes(row.attrs), md5_of_attributes=row.md5_attrs,
         system_attributes=load_attributes(row.sys_attrs), md5_of_system_attributes=row.md5_sys_attrs,
         sender_id=row.sender_id, sent_ms=row.sent_ms, first_receive_ms=first_ms, receive_count=receive_count,
         group_id=row.group_id, dedup_id=row.dedup_id,

@@ -20,6 +20,7 @@ from postroom.core.replay import UNROUTED_ONLY, Replay, ReplayStep
 from postroom.core.sns_model import Subscription, Topic
 from postroom.errors import QueueDoesNotExist
 from postroom.store.postgres import messages
+from postroom.store.postgres.platform_store import write_notifications
 from postroom.store.postgres.queries import Q
 from postroom.store.rows import (
     archived_message,
@@ -133,6 +134,7 @@ class PostgresArchiveStore:
             await messages.insert_standard(conn, standard)
             for h in step.outbox:
                 await conn.execute(Q["insert_outbox"], h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms)
+            await write_notifications(conn, step.notifications, now_ms)  # replays are not counted, as queue ones
             return True
 
         try:

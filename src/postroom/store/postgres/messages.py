@@ -25,9 +25,9 @@ from typing import Any, TypeVar
 import asyncpg
 
 from postroom.core.arns import format_sequence_number
-from postroom.core.delivery_rules import Fate, dedup_scope, fate, fifo_group_run
+from postroom.core.delivery_rules import Fate, fate, fifo_group_run
 from postroom.core.model import NewMessage, Queue, ReceiveOutcome, SendResult, StoredMessage
-from postroom.errors import MessageNotInflight, ReceiptHandleIsInvalid
+from postroom.errors import ReceiptHandleIsInvalid
 from postroom.store import receipts
 from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_attributes
@@ -59,18 +59,18 @@ async def atomically(step: Callable[[], Awaitable[T]]) -> T:
 async def send(conn: asyncpg.Connection, queue: Queue, messages: Sequence[NewMessage], now_ms: int,
                dedup_window_ms: int) -> list[SendResult]:
     """Standard queues: one INSERT of every row, in one statement.
-    FIFO queues: ``postroom_send_fifo`` per message (see migration 0002), in the
-    caller's transaction, so a batch is all-or-nothing and in order."""
+    FIFO queues: ``postroom_send_fifo`` per message (migrations 0002 and 0008: it
+    deduplicates in the scope the queue was created with, ``delivery_rules.dedup_scope``),
+    in the caller's transaction, so a batch is all-or-nothing and in order."""
     if not queue.fifo:
         return await send_standard(conn, queue, [(m, now_ms) for m in messages])
     qid = queue.queue_id
     results: list[SendResult] = []
     for m in messages:
         row = await conn.fetchrow(
-            Q["send_fifo"], qid, dedup_scope(queue.attributes, m.group_id), m.dedup_id or "", m.message_id,
-            m.group_id, m.body, m.md5_of_body, dump_attributes(m.attributes), m.md5_of_attributes,
-            dump_attributes(m.system_attributes), m.md5_of_system_attributes, m.sender_id, now_ms,
-            now_ms + m.delay_ms, dedup_window_ms)
+            Q["send_fifo"], qid, m.dedup_id or "", m.message_id, m.group_id, m.body, m.md5_of_body,
+            dump_attributes(m.attributes), m.md5_of_attributes, dump_attributes(m.system_attributes),
+            m.md5_of_system_attributes, m.sender_id, now_ms, now_ms + m.delay_ms, dedup_window_ms)
         results.append(SendResult(row["message_id"], format_sequence_number(row["seq"]), duplicate=row["duplicate"]))
         if not row["duplicate"]:
             touch(qid)
@@ -219,6 +219,8 @@ async def receive_fifo(conn: asyncpg.Connection, queue: Queue, req: ReceiveReque
 
 async def _fifo_candidates(conn: asyncpg.Connection, qid: int, now: int, want: int,
                            min_sent: int) -> list[MessageRow]:
+    """As many messages of one group as possible, in order, groups in the order their first
+    message became visible (``postroom.core.delivery_rules``)."""
     chosen: list[str] = []
     out: list[MessageRow] = []
     while len(out) < want:
@@ -237,7 +239,7 @@ async def _repeat_attempt(conn: asyncpg.Connection, qid: int, req: ReceiveReques
         return None
     out = []
     for handle in json.loads(found):
-        row_id, token = receipts.decode(handle, qid)
+        row_id, token, _message_id = receipts.decode(handle, qid)
         raw = await conn.fetchrow(Q["message_by_row"], row_id, qid)
         if raw is None:
             return None
@@ -250,12 +252,13 @@ async def _repeat_attempt(conn: asyncpg.Connection, qid: int, req: ReceiveReques
 
 async def delete(conn: asyncpg.Connection, queue: Queue, entries: Sequence[tuple[str, str]],
                  now_ms: int) -> list[Exception | None]:
-    """One DELETE matching (row, receive token). A handle that deleted nothing is fine
-    on a standard queue (the message is gone, or was received again: AWS "the request
-    succeeds, but the message might not be deleted"); on a FIFO queue a handle of a
-    message received again since is invalid."""
+    """One DELETE for the whole batch, as AWS rules per queue type
+    (``postroom.store.receipts``): on a standard queue any handle of the message deletes
+    it; on a FIFO queue only the handle of the receive in flight, and a handle of a
+    message still there but no longer in that receive is "The receipt handle has
+    expired". A message already gone deletes nothing and succeeds."""
     results: list[Exception | None] = [None] * len(entries)
-    decoded: dict[int, tuple[int, str]] = {}
+    decoded: dict[int, receipts.Receipt] = {}
     for i, (_entry_id, handle) in enumerate(entries):
         try:
             decoded[i] = receipts.decode(handle, queue.queue_id)
@@ -263,18 +266,21 @@ async def delete(conn: asyncpg.Connection, queue: Queue, entries: Sequence[tuple
             results[i] = exc
     if not decoded:
         return results
-    ids = [rid for rid, _ in decoded.values()]
-    tokens = [tok for _, tok in decoded.values()]
-    deleted = {r["id"] for r in await conn.fetch(Q["delete_by_handles"], queue.queue_id, ids, tokens)}
+    ids = [r.row_id for r in decoded.values()]
+    tokens = [r.token for r in decoded.values()]
+    message_ids = [r.message_id for r in decoded.values()]
+    deleted = {r["id"] for r in await conn.fetch(Q["delete_by_handles"], queue.queue_id, ids, tokens,
+                                                 now_ms if queue.fifo else None, message_ids)}
     if not queue.fifo:
         return results
-    missed = [rid for rid, _ in decoded.values() if rid not in deleted]
+    missed = {i: r for i, r in decoded.items() if r.row_id not in deleted}
     if missed:
-        states = {r["id"] for r in await conn.fetch(Q["message_states"], missed, queue.queue_id)}
-        for i, (row_id, _token) in decoded.items():
-            if row_id in states:
-                results[i] = ReceiptHandleIsInvalid(
-                    f'The receipt handle "{entries[i][1]}" has expired: the message was received again since.')
+        present = {r["id"] for r in await conn.fetch(Q["messages_present"], queue.queue_id,
+                                                     [r.row_id for r in missed.values()],
+                                                     [r.message_id for r in missed.values()])}
+        for i, receipt in missed.items():
+            if receipt.row_id in present:
+                results[i] = receipts.expired(entries[i][1])
     if deleted:
         touch(queue.queue_id)
     return results
@@ -282,17 +288,23 @@ async def delete(conn: asyncpg.Connection, queue: Queue, entries: Sequence[tuple
 
 async def change_visibility(conn: asyncpg.Connection, queue: Queue, changes: Sequence[VisibilityChange],
                             now_ms: int) -> list[Exception | None]:
+    """The handle's own receive is matched in the UPDATE itself, so a stale handle never
+    changes the timeout of the message's next receiver. An old handle (timeout over, or
+    the message received again) succeeds and changes nothing, as on AWS; a handle of a
+    message that is gone is InvalidParameterValue (``receipts.gone``)."""
     results: list[Exception | None] = []
     for change in changes:
         try:
-            row_id, token = receipts.decode(change.receipt_handle, queue.queue_id)
+            row_id, token, message_id = receipts.decode(change.receipt_handle, queue.queue_id)
         except ReceiptHandleIsInvalid as exc:
             results.append(exc)
             continue
         changed = await conn.fetchval(Q["set_visibility"], now_ms + change.visibility_ms, row_id, queue.queue_id,
                                       token, now_ms)
-        results.append(None if changed is not None else MessageNotInflight(
-            f"Value {change.receipt_handle} for parameter ReceiptHandle is invalid. "
-            "Reason: Message does not exist or is not available for visibility timeout change."))
+        if changed is not None or await conn.fetchval(Q["message_exists"], row_id, queue.queue_id,
+                                                      message_id) is not None:
+            results.append(None)
+        else:
+            results.append(receipts.gone(change.receipt_handle))
     touch(queue.queue_id)
     return results

@@ -12,12 +12,21 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 
 from postroom.core.model import MoveTask, Queue
-from postroom.errors import ResourceNotFound, UnsupportedOperation
+from postroom.errors import InvalidParameterValue, ResourceNotFound
 from postroom.store.postgres.queries import Q
 from postroom.store.postgres.wakeups import touch
 from postroom.store.rows import Row, message_row
 
 DEFAULT_RATE = 500
+
+
+ALREADY_RUNNING = ("There is already a task running. Only one active task is allowed for a source queue arn at a "
+                   "given time.")
+"""AWS's answer (InvalidParameterValue, 400) to a second StartMessageMoveTask on a source
+with a task running (LocalStack's AWS-recorded test_start_multiple_move_tasks snapshot)."""
+NON_EXISTENT_QUEUE = "AWS.SimpleQueueService.NonExistentQueue"
+"""The FailureReason AWS reports when a task's destination queue is gone (LocalStack's
+AWS-recorded test_move_task_delete_destination_queue_while_running snapshot)."""
 
 
 def _task(row: Row) -> MoveTask:
@@ -30,8 +39,7 @@ def _task(row: Row) -> MoveTask:
 async def start(conn: asyncpg.Connection, source: Queue, task: MoveTask) -> MoveTask:
     await conn.execute(Q["source_lock"], task.source_arn)
     if await conn.fetchval(Q["running_move_task"], task.source_arn) is not None:
-        raise UnsupportedOperation("There is already a task running. Only one active task is allowed "
-                                   "for a source queue arn at a given time.")
+        raise InvalidParameterValue(ALREADY_RUNNING)
     last_row, count = await conn.fetchrow(Q["max_row"], source.queue_id)
     await conn.execute(Q["insert_move_task"], task.task_handle, task.source_arn, task.destination_arn,
                        task.max_per_second, task.started_ms, count, last_row)
@@ -87,7 +95,7 @@ async def move(conn: asyncpg.Connection, task: MoveTask, limit: int, now_ms: int
         target_arn = current.destination_arn or m.dlq_source_arn
         target = await queue_by_arn(target_arn) if target_arn else None
         if target is None:
-            reason = f"Destination queue {target_arn} does not exist." if target_arn else (
+            reason = NON_EXISTENT_QUEUE if target_arn else (
                 "Message has no DeadLetterQueueSourceArn and the task has no DestinationArn.")
             await conn.execute(Q["update_move_task"], "FAILED", moved, reason, task.task_handle, now_ms)
             return await get(conn, task.task_handle) or current

@@ -38,12 +38,15 @@ RETURNING m.id, m.message_id, m.seq, m.group_id, m.dedup_id, m.body, m.md5_body,
 SELECT pg_advisory_xact_lock(7710, $1::int);
 
 -- name: fifo_next_group
+-- The group a FIFO receive serves next (postroom.core.delivery_rules): among groups whose
+-- first message is visible, the one whose first message became visible earliest. The walk
+-- of messages_by_visibility in (visible_ms, id) order stops at the first message that is
+-- its group's first (one probe of messages_by_group).
 SELECT m.group_id FROM messages m
 WHERE m.queue_id = $1 AND m.visible_ms <= $2 AND NOT (m.group_id = ANY($3::text[]))
   AND NOT EXISTS (SELECT 1 FROM messages i
-                  WHERE i.queue_id = m.queue_id AND i.group_id = m.group_id AND i.visible_ms > $2
-                    AND (i.receive_count > 0 OR i.id < m.id))
-ORDER BY m.id LIMIT 1;
+                  WHERE i.queue_id = m.queue_id AND i.group_id = m.group_id AND i.id < m.id)
+ORDER BY m.visible_ms, m.id LIMIT 1;
 
 -- name: fifo_group_head
 SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
@@ -61,8 +64,14 @@ SELECT MIN(visible_ms) FROM messages WHERE queue_id = $1 AND visible_ms > $2;
 -- name: delete_message
 DELETE FROM messages WHERE id = $1;
 
--- name: message_states
-SELECT id, token, receive_count, visible_ms FROM messages WHERE id = ANY($1::bigint[]) AND queue_id = $2;
+-- name: messages_present
+-- Which of the (row, MessageId) pairs a batch of handles names are still in the queue.
+SELECT m.id FROM messages m JOIN unnest($2::bigint[], $3::text[]) AS d(id, message_id)
+  ON m.id = d.id AND (d.message_id IS NULL OR m.message_id = d.message_id)
+WHERE m.queue_id = $1;
+
+-- name: message_exists
+SELECT 1 FROM messages WHERE id = $1 AND queue_id = $2 AND ($3::text IS NULL OR message_id = $3);
 
 -- name: delete_messages
 DELETE FROM messages WHERE id = ANY($1::bigint[]);
@@ -75,6 +84,9 @@ WHERE id = $2 AND queue_id = $3 AND token = $4 AND receive_count > 0 AND visible
 RETURNING id;
 
 -- name: purge_messages
+-- PurgeQueue deletes the messages and forgets the deduplication ids (observed on AWS:
+-- LocalStack's AWS-validated test_purge_queue_clears_fifo_deduplication_cache).
+WITH forgotten AS (DELETE FROM dedup WHERE queue_id = $1)
 DELETE FROM messages WHERE queue_id = $1;
 
 -- name: count_messages
@@ -106,8 +118,9 @@ SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs
 FROM messages WHERE id = $1 AND queue_id = $2;
 
 -- name: insert_queue
-INSERT INTO queues (account, region, name, attributes, tags, created_ms, modified_ms)
-VALUES ($1, $2, $3, $4, $5, $6, $6)
+-- dedup_scope: the DeduplicationScope the queue is created with, which it keeps (migration 0008).
+INSERT INTO queues (account, region, name, attributes, tags, created_ms, modified_ms, dedup_scope)
+VALUES ($1, $2, $3, $4::text, $5, $6, $6, $4::text::json->>'DeduplicationScope')
 ON CONFLICT (account, region, name) DO NOTHING
 RETURNING queue_id;
 
@@ -196,12 +209,19 @@ SELECT COALESCE(MAX(id), 0), COUNT(*) FROM messages WHERE queue_id = $1;
 SELECT pg_notify($1, $2);
 
 -- name: send_fifo
+-- One FIFO message, deduplicated in the scope the queue was created with (migration 0008).
 SELECT message_id, seq, duplicate
-FROM postroom_send_fifo($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15);
+FROM postroom_send_fifo($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14);
 
 -- name: delete_by_handles
-DELETE FROM messages m USING unnest($2::bigint[], $3::text[]) AS d(id, token)
-WHERE m.queue_id = $1 AND m.id = d.id AND m.token = d.token
+-- Standard queues ($4 IS NULL): any handle of the message deletes it (a handle of the older
+-- format, without MessageId, only with its own receive's token). FIFO queues ($4 = now):
+-- only the handle of the receive still in flight.
+DELETE FROM messages m USING unnest($2::bigint[], $3::text[], $5::text[]) AS d(id, token, message_id)
+WHERE m.queue_id = $1 AND m.id = d.id
+  AND CASE WHEN $4::bigint IS NULL
+           THEN m.message_id = d.message_id OR (d.message_id IS NULL AND m.token = d.token)
+           ELSE m.token = d.token AND m.visible_ms > $4 END
 RETURNING m.id;
 
 -- name: insert_topic

@@ -10,6 +10,7 @@ CREATE TABLE queues (
     modified_ms   BIGINT  NOT NULL,
     next_seq      BIGINT  NOT NULL DEFAULT 1,
     last_purge_ms BIGINT,
+    dedup_scope   TEXT,
     UNIQUE (account, region, name)
 );
 
@@ -83,20 +84,25 @@ CREATE TABLE move_tasks (
 );
 CREATE INDEX move_tasks_by_source ON move_tasks (source_arn, started_ms);
 CREATE FUNCTION postroom_send_fifo(
-    p_queue_id BIGINT, p_scope TEXT, p_dedup_id TEXT, p_message_id TEXT, p_group_id TEXT, p_body TEXT,
+    p_queue_id BIGINT, p_dedup_id TEXT, p_message_id TEXT, p_group_id TEXT, p_body TEXT,
     p_md5_body TEXT, p_attrs TEXT, p_md5_attrs TEXT, p_sys_attrs TEXT, p_md5_sys_attrs TEXT, p_sender_id TEXT,
     p_now_ms BIGINT, p_visible_ms BIGINT, p_window_ms BIGINT,
     OUT message_id TEXT, OUT seq BIGINT, OUT duplicate BOOLEAN)
 LANGUAGE plpgsql AS $$
 DECLARE
     seen RECORD;
+    v_created_scope TEXT;
+    v_scope TEXT;
 BEGIN
-    SELECT next_seq INTO seq FROM queues WHERE queue_id = p_queue_id FOR UPDATE;
+    SELECT q.next_seq, q.dedup_scope INTO seq, v_created_scope FROM queues q WHERE q.queue_id = p_queue_id
+    FOR UPDATE;
     IF NOT FOUND THEN
         RAISE foreign_key_violation USING MESSAGE = 'queue does not exist';
     END IF;
+    -- postroom.core.delivery_rules.dedup_scope: the scope the queue was created with.
+    v_scope := CASE WHEN v_created_scope = 'messageGroup' THEN coalesce(p_group_id, '') ELSE '' END;
     SELECT d.message_id, d.seq, d.expires_ms INTO seen FROM dedup d
-    WHERE d.queue_id = p_queue_id AND d.scope = p_scope AND d.dedup_id = p_dedup_id;
+    WHERE d.queue_id = p_queue_id AND d.scope = v_scope AND d.dedup_id = p_dedup_id;
     IF FOUND AND seen.expires_ms > p_now_ms THEN
         message_id := seen.message_id;
         seq := seen.seq;
@@ -109,7 +115,7 @@ BEGIN
     VALUES (p_queue_id, p_message_id, seq, p_group_id, p_dedup_id, p_body, p_md5_body, p_attrs, p_md5_attrs,
             p_sys_attrs, p_md5_sys_attrs, p_sender_id, p_now_ms, p_visible_ms);
     INSERT INTO dedup (queue_id, scope, dedup_id, message_id, seq, expires_ms)
-    VALUES (p_queue_id, p_scope, p_dedup_id, p_message_id, seq, p_now_ms + p_window_ms)
+    VALUES (p_queue_id, v_scope, p_dedup_id, p_message_id, seq, p_now_ms + p_window_ms)
     ON CONFLICT (queue_id, scope, dedup_id)
     DO UPDATE SET message_id = EXCLUDED.message_id, seq = EXCLUDED.seq, expires_ms = EXCLUDED.expires_ms;
     message_id := p_message_id;
@@ -253,3 +259,57 @@ CREATE TABLE queue_stats (
     deleted   BIGINT  NOT NULL DEFAULT 0
 );
 CREATE INDEX queue_stats_by_queue ON queue_stats (queue_arn, bucket_ms);
+
+-- Amazon SNS mobile push, SMS, email and data protection (issue #13); see the SQLite migration 0007.
+CREATE TABLE platform_apps (
+    arn          TEXT    PRIMARY KEY,
+    account      TEXT    NOT NULL,
+    region       TEXT    NOT NULL,
+    name         TEXT    NOT NULL,
+    platform     TEXT    NOT NULL,
+    attributes   TEXT    NOT NULL,
+    credentials  TEXT    NOT NULL,
+    created_ms   BIGINT  NOT NULL
+);
+CREATE INDEX platform_apps_by_owner ON platform_apps (account, region, arn);
+
+CREATE TABLE platform_endpoints (
+    arn          TEXT    PRIMARY KEY,
+    app_arn      TEXT    NOT NULL,
+    token        TEXT    NOT NULL,
+    attributes   TEXT    NOT NULL,
+    created_ms   BIGINT  NOT NULL
+);
+CREATE INDEX platform_endpoints_by_app ON platform_endpoints (app_arn, token);
+
+CREATE TABLE sms_settings (
+    account      TEXT    NOT NULL,
+    region       TEXT    NOT NULL,
+    attributes   TEXT    NOT NULL,
+    PRIMARY KEY (account, region)
+);
+
+CREATE TABLE sms_numbers (
+    account      TEXT    NOT NULL,
+    region       TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    phone        TEXT    NOT NULL,
+    status       TEXT    NOT NULL,
+    secret       TEXT,
+    created_ms   BIGINT  NOT NULL,
+    PRIMARY KEY (account, region, kind, phone)
+);
+
+CREATE TABLE data_protection (
+    topic_id     BIGINT  PRIMARY KEY,
+    policy       TEXT    NOT NULL
+);
+
+CREATE TABLE notification_outbox (
+    id           BIGSERIAL PRIMARY KEY,
+    kind         TEXT    NOT NULL,
+    destination  TEXT    NOT NULL,
+    doc          TEXT    NOT NULL,
+    created_ms   BIGINT  NOT NULL
+);
+CREATE INDEX notification_outbox_by_kind ON notification_outbox (kind, id);

@@ -34,12 +34,14 @@ from postroom.core.sns_model import (
     Topic,
     TopicCounts,
     TopicMutation,
+    topic_sequence,
 )
 from postroom.errors import NotFound, QueueDoesNotExist
 from postroom.store.codec import dump_map
 from postroom.store.postgres import messages
 from postroom.store.postgres.archive_store import insert_replay
 from postroom.store.postgres.cache import CoherentCache, Epoch
+from postroom.store.postgres.platform_store import write_notifications
 from postroom.store.postgres.queries import Q
 from postroom.store.rows import subscription_record, topic_record
 
@@ -281,7 +283,7 @@ class PostgresSnsStore:
                         results.append(PublishResult(seen["message_id"], format_sequence_number(seen["seq"]),
                                                      duplicate=True))
                         continue
-                    seq = await conn.fetchval(Q["take_topic_sequence"], topic.topic_id)
+                    seq = topic_sequence(await conn.fetchval(Q["take_topic_sequence"], topic.topic_id))
                     await conn.execute(Q["upsert_topic_dedup"], topic.topic_id, plan.dedup_id or "", plan.message_id,
                                        seq, now_ms + window_ms)
                     seq_text = format_sequence_number(seq)
@@ -298,6 +300,7 @@ class PostgresSnsStore:
             await messages.insert_standard(conn, standard)
             for h in effects.outbox:
                 await conn.execute(Q["insert_outbox"], h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms)
+            effects.counts += await write_notifications(conn, effects.notifications, now_ms)
             await conn.executemany(Q["insert_counts"], effects.counts)
             if effects.archive:
                 rows = [archive_params(topic.topic_id, topic.arn, a) for a in effects.archive]

@@ -14,6 +14,7 @@ acknowledged before PostgreSQL has committed it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
@@ -34,6 +35,7 @@ from postroom.core.model import (
     ResourceKey,
     SendResult,
 )
+from postroom.core.queue_attributes import redrive_policy
 from postroom.errors import (
     PostroomError,
     PurgeQueueInProgress,
@@ -49,6 +51,7 @@ from postroom.store.postgres.cache import CoherentCache, Epoch
 from postroom.store.postgres.coalesce import Coalescer
 from postroom.store.postgres.messages import RETRYABLE
 from postroom.store.postgres.migrate import upgrade
+from postroom.store.postgres.platform_store import PostgresPlatformStore
 from postroom.store.postgres.queries import Q
 from postroom.store.postgres.sns_store import PostgresSnsStore
 from postroom.store.rows import queue_record
@@ -81,7 +84,7 @@ def queue_notice(key: ResourceKey) -> str:
     return f"q:{key.account}/{key.region}/{key.name}"
 
 
-class PostgresStore(PostgresSnsStore, PostgresArchiveStore, PostgresAuditStore):
+class PostgresStore(PostgresSnsStore, PostgresArchiveStore, PostgresAuditStore, PostgresPlatformStore):
     """Implements ``postroom.store.base.Store`` on PostgreSQL (asyncpg)."""
 
     def __init__(self, dsn: str, pool: asyncpg.Pool, settings: dict[str, str]) -> None:
@@ -287,9 +290,14 @@ class PostgresStore(PostgresSnsStore, PostgresArchiveStore, PostgresAuditStore):
         return updated
 
     async def dead_letter_sources(self, dlq: Queue) -> list[Queue]:
+        # The attributes column is JSON text in which RedrivePolicy is itself a JSON string,
+        # so the ARN appears there quoted as \"<arn>\"; the rows found are then checked.
+        needle = json.dumps(json.dumps(dlq.arn))[1:-1]
         rows = await self._tx(lambda conn: conn.fetch(Q["dead_letter_sources"], dlq.account, dlq.region,
-                                                      f'"{dlq.arn}"'), transaction=False)
-        return [queue_record(r) for r in rows]
+                                                      needle), transaction=False)
+        sources = [queue_record(r) for r in rows]
+        return [q for q in sources
+                if (p := redrive_policy(q.attributes)) is not None and p.dead_letter_target_arn == dlq.arn]
 
     async def _queue_by_arn(self, arn: str) -> Queue | None:
         parsed = parse_queue_arn(arn)

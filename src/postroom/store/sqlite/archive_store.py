@@ -27,6 +27,7 @@ from postroom.store.rows import (
     topic_record,
 )
 from postroom.store.sqlite import messages
+from postroom.store.sqlite.platform_store import write_notifications
 from postroom.store.sqlite.queries import Q
 from postroom.store.sqlite.reader import Reader
 from postroom.store.sqlite.sns import live_queues
@@ -148,6 +149,7 @@ class SqliteArchiveStore:
             for h in step.outbox:
                 conn.execute(Q["insert_outbox"], (h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms,
                                                   now_ms))
+            write_notifications(conn, step.notifications, now_ms)  # replays are not counted, as queue ones
             return True
 
         return await self._writer.call(op)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from postroom.core.arns import format_sequence_number
 from postroom.core.delivery_rules import Fate, dedup_scope, fate, fifo_group_run
 from postroom.core.model import NewMessage, Queue, ReceiveOutcome, SendResult, StoredMessage
-from postroom.errors import MessageNotInflight, QueueDoesNotExist, ReceiptHandleIsInvalid
+from postroom.errors import QueueDoesNotExist, ReceiptHandleIsInvalid
 from postroom.store import receipts
 from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_attributes
@@ -58,14 +58,18 @@ def insert(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage
 def _insert_fifo(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewMessage], now_ms: int,
                  dedup_window_ms: int) -> list[SendResult]:
     """FIFO: each message is checked against the deduplication window (and against the
-    messages before it in this call), the ones kept take consecutive sequence numbers in one
+    messages before it in this call) in the scope the queue was created with
+    (``delivery_rules.dedup_scope``); the ones kept take consecutive sequence numbers in one
     UPDATE, and go in with their dedup entries in two executemany."""
     qid = queue.queue_id
+    created = conn.execute(Q["created_dedup_scope"], (qid,)).fetchone()
+    if created is None:
+        raise QueueDoesNotExist("The specified queue does not exist.")
     results: list[SendResult | None] = []
     kept: list[tuple[int, NewMessage, str, str]] = []
     here: dict[tuple[str, str], int] = {}
     for m in messages:
-        scope = dedup_scope(queue.attributes, m.group_id)
+        scope = dedup_scope(created[0], m.group_id)
         dedup_id = m.dedup_id or ""
         earlier = here.get((scope, dedup_id))
         if earlier is not None:
@@ -95,7 +99,7 @@ def _insert_fifo(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewM
     out: list[SendResult] = []
     for m, r in zip(messages, results, strict=True):
         if r is None:  # duplicate of an earlier message of this call
-            original = kept[here[(dedup_scope(queue.attributes, m.group_id), m.dedup_id or "")]]
+            original = kept[here[(dedup_scope(created[0], m.group_id), m.dedup_id or "")]]
             o = results[original[0]]
             assert o is not None
             r = SendResult(o.message_id, o.sequence_number, duplicate=True)
@@ -115,11 +119,12 @@ def _move_to_dlq(conn: sqlite3.Connection, source: Queue, dlq: Queue, row: Messa
 
 def _fifo_candidates(conn: sqlite3.Connection, qid: int, now: int, want: int, min_sent: int) -> list[MessageRow]:
     """AWS: "Amazon SQS first attempts to return as many messages with the same message
-    group ID as possible", in order, from the oldest group that is not locked."""
+    group ID as possible", in order; groups come in the order their first message became
+    visible (``postroom.core.delivery_rules``)."""
     chosen: list[str] = []
     out: list[MessageRow] = []
     while len(out) < want:
-        g = conn.execute(Q["fifo_next_group"], (qid, now, json.dumps(chosen), now)).fetchone()
+        g = conn.execute(Q["fifo_next_group"], (qid, now, json.dumps(chosen))).fetchone()
         if g is None:
             break
         chosen.append(g[0])
@@ -189,7 +194,7 @@ def _repeat_attempt(conn: sqlite3.Connection, qid: int, req: ReceiveRequest) -> 
         return None
     out = []
     for handle in json.loads(found[0]):
-        row_id, token = receipts.decode(handle, qid)
+        row_id, token, _message_id = receipts.decode(handle, qid)
         raw = conn.execute(Q["message_by_row"], (row_id, qid)).fetchone()
         if raw is None:
             return None
@@ -202,18 +207,24 @@ def _repeat_attempt(conn: sqlite3.Connection, qid: int, req: ReceiveRequest) -> 
 
 def delete(conn: sqlite3.Connection, queue: Queue, entries: Sequence[tuple[str, str]],
            now_ms: int) -> list[Exception | None]:
+    """DeleteMessage as AWS does it per queue type (``postroom.store.receipts``): on a
+    standard queue any handle of the message deletes it; on a FIFO queue only the handle of
+    the receive in flight, else "The receipt handle has expired". A handle of a message
+    already gone deletes nothing and succeeds on both (AWS: deleting twice is no error)."""
     results: list[Exception | None] = []
     for _entry_id, handle in entries:
         try:
-            row_id, token = receipts.decode(handle, queue.queue_id)
+            row_id, token, message_id = receipts.decode(handle, queue.queue_id)
         except ReceiptHandleIsInvalid as exc:
             results.append(exc)
             continue
-        if conn.execute(Q["delete_by_handle"], (row_id, queue.queue_id, token)).rowcount:
+        if not queue.fifo:
+            conn.execute(Q["delete_by_message"], (row_id, queue.queue_id, message_id, token))
             results.append(None)
-        elif queue.fifo and conn.execute(Q["message_state"], (row_id, queue.queue_id)).fetchone() is not None:
-            results.append(ReceiptHandleIsInvalid(
-                f'The receipt handle "{handle}" has expired: the message was received again since.'))
+        elif conn.execute(Q["delete_by_handle"], (row_id, queue.queue_id, token, now_ms)).rowcount:
+            results.append(None)
+        elif conn.execute(Q["message_exists"], (row_id, queue.queue_id, message_id)).fetchone() is not None:
+            results.append(receipts.expired(handle))
         else:
             results.append(None)
     return results
@@ -221,16 +232,21 @@ def delete(conn: sqlite3.Connection, queue: Queue, entries: Sequence[tuple[str, 
 
 def change_visibility(conn: sqlite3.Connection, queue: Queue, changes: Sequence[VisibilityChange],
                       now_ms: int) -> list[Exception | None]:
+    """ChangeMessageVisibility changes the timeout of the handle's own receive while it is
+    in flight, matched in the UPDATE itself. An old handle (its timeout ran out, or the
+    message was received again) succeeds and changes nothing, as on AWS; a handle of a
+    message that is gone is InvalidParameterValue (``receipts.gone``)."""
     results: list[Exception | None] = []
     for change in changes:
         try:
-            row_id, token = receipts.decode(change.receipt_handle, queue.queue_id)
+            row_id, token, message_id = receipts.decode(change.receipt_handle, queue.queue_id)
         except ReceiptHandleIsInvalid as exc:
             results.append(exc)
             continue
         changed = conn.execute(Q["set_visibility"], (now_ms + change.visibility_ms, row_id, queue.queue_id, token,
                                                      now_ms)).rowcount
-        results.append(None if changed else MessageNotInflight(
-            f"Value {change.receipt_handle} for parameter ReceiptHandle is invalid. "
-            "Reason: Message does not exist or is not available for visibility timeout change."))
+        if changed or conn.execute(Q["message_exists"], (row_id, queue.queue_id, message_id)).fetchone() is not None:
+            results.append(None)
+        else:
+            results.append(receipts.gone(change.receipt_handle))
     return results

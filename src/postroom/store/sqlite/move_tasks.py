@@ -11,10 +11,18 @@ import sqlite3
 from collections.abc import Callable
 
 from postroom.core.model import MoveTask, Queue
-from postroom.errors import ResourceNotFound, UnsupportedOperation
+from postroom.errors import InvalidParameterValue, ResourceNotFound
 from postroom.store.rows import Row, message_row
 from postroom.store.sqlite.messages import alive
 from postroom.store.sqlite.queries import Q
+
+ALREADY_RUNNING = ("There is already a task running. Only one active task is allowed for a source queue arn at a "
+                   "given time.")
+"""AWS's answer (InvalidParameterValue, 400) to a second StartMessageMoveTask on a source
+with a task running (LocalStack's AWS-recorded test_start_multiple_move_tasks snapshot)."""
+NON_EXISTENT_QUEUE = "AWS.SimpleQueueService.NonExistentQueue"
+"""The FailureReason AWS reports when a task's destination queue is gone (LocalStack's
+AWS-recorded test_move_task_delete_destination_queue_while_running snapshot)."""
 
 
 def _task(row: Row) -> MoveTask:
@@ -30,8 +38,7 @@ def running(conn: sqlite3.Connection) -> list[MoveTask]:
 
 def start(conn: sqlite3.Connection, source: Queue, task: MoveTask) -> MoveTask:
     if conn.execute(Q["running_move_task"], (task.source_arn,)).fetchone() is not None:
-        raise UnsupportedOperation("There is already a task running. Only one active task is allowed "
-                                   "for a source queue arn at a given time.")
+        raise InvalidParameterValue(ALREADY_RUNNING)
     last_row, count = conn.execute(Q["max_row"], (source.queue_id,)).fetchone()
     conn.execute(Q["insert_move_task"], (task.task_handle, task.source_arn, task.destination_arn,
                                          task.max_per_second, "RUNNING", task.started_ms, count, last_row))
@@ -79,7 +86,7 @@ def move(conn: sqlite3.Connection, task: MoveTask, limit: int, now_ms: int,
         if target is not None and not alive(conn, target.queue_id):
             target = None
         if target is None:
-            reason = f"Destination queue {target_arn} does not exist." if target_arn else (
+            reason = NON_EXISTENT_QUEUE if target_arn else (
                 "Message has no DeadLetterQueueSourceArn and the task has no DestinationArn.")
             conn.execute(Q["update_move_task"], ("FAILED", moved, reason, task.task_handle))
             return get(conn, task.task_handle) or current

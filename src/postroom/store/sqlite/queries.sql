@@ -24,16 +24,15 @@ SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs
 FROM messages WHERE queue_id = ? AND visible_ms <= ? ORDER BY visible_ms, id LIMIT ?;
 
 -- name: fifo_next_group
--- The group of the oldest message that may be handed out: visible, and no message of
--- its group is in flight or (being older) still invisible. The unary + keeps SQLite from
--- choosing the visibility index (a scan and sort of every visible message): walking
--- messages_by_queue_order in id order stops at the first eligible message.
-SELECT m.group_id FROM messages m
-WHERE m.queue_id = ? AND +m.visible_ms <= ? AND m.group_id NOT IN (SELECT value FROM json_each(?))
+-- The group a FIFO receive serves next (postroom.core.delivery_rules): among groups whose
+-- first message is visible, the one whose first message became visible earliest. Walking
+-- messages_by_visibility in (visible_ms, id) order stops at the first message that is its
+-- group's first (one probe of messages_by_group, which is in id order within a group).
+SELECT m.group_id FROM messages m INDEXED BY messages_by_visibility
+WHERE m.queue_id = ? AND m.visible_ms <= ? AND m.group_id NOT IN (SELECT value FROM json_each(?))
   AND NOT EXISTS (SELECT 1 FROM messages i
-                  WHERE i.queue_id = m.queue_id AND i.group_id = m.group_id AND i.visible_ms > ?
-                    AND (i.receive_count > 0 OR i.id < m.id))
-ORDER BY m.id LIMIT 1;
+                  WHERE i.queue_id = m.queue_id AND i.group_id = m.group_id AND i.id < m.id)
+ORDER BY m.visible_ms, m.id LIMIT 1;
 
 -- name: fifo_group_head
 SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs, sys_attrs, md5_sys_attrs,
@@ -48,11 +47,18 @@ WHERE id = ?;
 -- name: next_visible
 SELECT MIN(visible_ms) FROM messages WHERE queue_id = ? AND visible_ms > ?;
 
--- name: message_state
-SELECT token, receive_count, visible_ms FROM messages WHERE id = ? AND queue_id = ?;
+-- name: message_exists
+-- The message a handle names is still in the queue (the MessageId guards against a reused row id).
+SELECT 1 FROM messages WHERE id = ? AND queue_id = ? AND (?3 IS NULL OR message_id = ?3);
 
 -- name: delete_by_handle
-DELETE FROM messages WHERE id = ? AND queue_id = ? AND token = ?;
+-- FIFO: only the handle's own receive, and only while it is in flight.
+DELETE FROM messages WHERE id = ? AND queue_id = ? AND token = ? AND visible_ms > ?;
+
+-- name: delete_by_message
+-- Standard: any handle of the message deletes it; a handle of the older format (no
+-- MessageId) only with its own receive's token.
+DELETE FROM messages WHERE id = ?1 AND queue_id = ?2 AND (message_id = ?3 OR (?3 IS NULL AND token = ?4));
 
 -- name: delete_message
 DELETE FROM messages WHERE id = ?;
@@ -64,6 +70,11 @@ UPDATE messages SET visible_ms = ? WHERE id = ? AND queue_id = ? AND token = ? A
 
 -- name: purge_messages
 DELETE FROM messages WHERE queue_id = ?;
+
+-- name: purge_dedup
+-- PurgeQueue forgets the queue's deduplication ids too (observed on AWS: LocalStack's
+-- AWS-validated test_purge_queue_clears_fifo_deduplication_cache).
+DELETE FROM dedup WHERE queue_id = ?;
 
 -- name: count_messages
 SELECT COALESCE(SUM(visible_ms <= ?), 0),
@@ -93,8 +104,12 @@ SELECT id, message_id, seq, group_id, dedup_id, body, md5_body, attrs, md5_attrs
 FROM messages WHERE id = ? AND queue_id = ?;
 
 -- name: insert_queue
-INSERT INTO queues (account, region, name, attributes, tags, created_ms, modified_ms)
-VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING queue_id;
+-- dedup_scope: the DeduplicationScope the queue is created with, which it keeps (migration 0008).
+INSERT INTO queues (account, region, name, attributes, tags, created_ms, modified_ms, dedup_scope)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, json_extract(?4, '$.DeduplicationScope')) RETURNING queue_id;
+
+-- name: created_dedup_scope
+SELECT dedup_scope FROM queues WHERE queue_id = ?;
 
 -- name: queue_by_key
 SELECT queue_id, account, region, name, attributes, tags, created_ms, modified_ms

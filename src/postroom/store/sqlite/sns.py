@@ -24,11 +24,13 @@ from postroom.core.sns_model import (
     StaleSubscriptions,
     Subscription,
     SubscriptionSet,
+    topic_sequence,
 )
 from postroom.errors import NotFound
 from postroom.store.codec import dump_map
 from postroom.store.rows import subscription_record
 from postroom.store.sqlite import messages
+from postroom.store.sqlite.platform_store import write_notifications
 from postroom.store.sqlite.queries import Q
 
 QueueLookup = Callable[[ResourceKey], Queue | None]
@@ -73,7 +75,7 @@ def publish(conn: sqlite3.Connection, write_set: PublishWriteSet, now_ms: int, w
             if seen is not None and seen["expires_ms"] > now_ms:
                 results.append(PublishResult(seen["message_id"], format_sequence_number(seen["seq"]), duplicate=True))
                 continue
-            seq = conn.execute(Q["take_topic_sequence"], (topic.topic_id,)).fetchone()[0]
+            seq = topic_sequence(conn.execute(Q["take_topic_sequence"], (topic.topic_id,)).fetchone()[0])
             conn.execute(Q["upsert_topic_dedup"], (topic.topic_id, plan.dedup_id or "", plan.message_id, seq,
                                                    now_ms + window_ms))
             seq_text = format_sequence_number(seq)
@@ -86,6 +88,7 @@ def publish(conn: sqlite3.Connection, write_set: PublishWriteSet, now_ms: int, w
         messages.insert(conn, target, batch, now_ms, window_ms)
     for h in effects.outbox:
         conn.execute(Q["insert_outbox"], (h.sub_arn, h.endpoint, h.body, json.dumps(h.headers), now_ms, now_ms))
+    effects.counts += write_notifications(conn, effects.notifications, now_ms)
     conn.executemany(Q["insert_counts"], effects.counts)
     if effects.archive:
         conn.executemany(Q["insert_archive"], [archive_params(topic.topic_id, topic.arn, a) for a in effects.archive])

@@ -41,6 +41,7 @@ from postroom.store.rows import queue_record
 from postroom.store.sqlite import messages, move_tasks
 from postroom.store.sqlite.archive_store import SqliteArchiveStore, SqliteAuditStore
 from postroom.store.sqlite.migrate import upgrade
+from postroom.store.sqlite.platform_store import SqlitePlatformStore
 from postroom.store.sqlite.queries import Q
 from postroom.store.sqlite.reader import Reader
 from postroom.store.sqlite.sns_store import SqliteSnsStore
@@ -62,7 +63,7 @@ def open_connection(path: Path, durability: str = "full") -> sqlite3.Connection:
     return conn
 
 
-class SqliteStore(SqliteSnsStore, SqliteArchiveStore, SqliteAuditStore):
+class SqliteStore(SqliteSnsStore, SqliteArchiveStore, SqliteAuditStore, SqlitePlatformStore):
     """Implements ``postroom.store.base.Store`` on one SQLite file."""
 
     def __init__(self, path: Path, durability: str = "full") -> None:
@@ -183,6 +184,7 @@ class SqliteStore(SqliteSnsStore, SqliteArchiveStore, SqliteAuditStore):
                     raise PurgeQueueInProgress(
                         f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.")
             conn.execute(Q["purge_messages"], (queue.queue_id,))
+            conn.execute(Q["purge_dedup"], (queue.queue_id,))
             conn.execute(Q["set_last_purge"], (now_ms, queue.queue_id))
 
         await self._writer.call(op)
