@@ -131,9 +131,9 @@ def replay_rate(args: argparse.Namespace) -> None:
 
 
 async def fill(data: Path, n: int) -> None:
-    from postroom.core.archive import ArchiveRecord
     from postroom.core.model import ResourceKey
-    from postroom.core.sns_model import PublishPlan, PublishWriteSet, Subscription
+    from postroom.core.sns.archive import ArchiveRecord
+    from postroom.core.sns.model import PublishPlan, PublishWriteSet, Subscription
     from postroom.store.sqlite.store import SqliteStore
 
     store = SqliteStore(data / "postroom.db", "relaxed")

@@ -4,7 +4,7 @@ SNS signs every envelope it sends to HTTP/HTTPS endpoints and to SQS queues
 (standard topics) with an RSA key whose X.509 certificate it serves at
 ``SigningCertURL``. Consumers (the AWS SDK validators, ``sns-validator``, ...) fetch
 the certificate, rebuild the string to sign from the JSON (see
-``postroom.core.sns_envelope.string_to_sign``) and check ``Signature`` against it:
+``postroom.core.sns.envelope.string_to_sign``) and check ``Signature`` against it:
 "Verifying the signatures of Amazon SNS messages" in the *Amazon SNS Developer Guide*.
 
 * ``SignatureVersion`` "1": ``Signature`` is base64 of an RSASSA-PKCS1-v1_5 signature
@@ -33,7 +33,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from postroom.core.sns_envelope import Envelope, string_to_sign
+from postroom.core.sns.envelope import Envelope, string_to_sign
 from postroom.errors import InvalidParameterValue
 
 #: Path at which the server serves the signing certificate; ``SigningCertURL`` is

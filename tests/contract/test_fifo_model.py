@@ -1,7 +1,7 @@
 """Property-based test: the store's FIFO queue against a small reference model of AWS's
 rules — strict order within a group; a group served only while its first message is
 visible, groups in the order their first message became visible (as observed on AWS, see
-``postroom.core.delivery_rules.fifo_group_run``); the five-minute deduplication window;
+``postroom.core.sqs.delivery_rules.fifo_group_run``); the five-minute deduplication window;
 visibility timeouts; DeleteMessage with a handle no longer in flight refused ("The receipt
 handle has expired"), ChangeMessageVisibility with it a no-op.
 

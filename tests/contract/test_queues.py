@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from postroom.core import queue_changes
 from postroom.core.model import Queue, QueueChange, ResourceKey
+from postroom.core.sqs import queue_changes
 from postroom.errors import InvalidParameterValue, QueueDeletedRecently, QueueDoesNotExist
 
 from .conftest import STD_ATTRS, T0, make_message

@@ -8,9 +8,9 @@ import asyncio
 
 import pytest
 
-from postroom.core import topic_changes
 from postroom.core.model import NewMessage, ResourceKey
-from postroom.core.sns_model import (
+from postroom.core.sns import topic_changes
+from postroom.core.sns.model import (
     SEQUENCE_SLOT,
     HttpDelivery,
     OutboxOutcome,

@@ -10,11 +10,11 @@ import json
 
 import pytest
 
-from postroom.core import notifications as nt
-from postroom.core import sms
 from postroom.core.model import ResourceKey
-from postroom.core.sns_model import PublishPlan, PublishWriteSet, StaleSubscriptions, Subscription, Topic
-from postroom.core.sns_platform import (
+from postroom.core.sns import notifications as nt
+from postroom.core.sns import sms
+from postroom.core.sns.model import PublishPlan, PublishWriteSet, StaleSubscriptions, Subscription, Topic
+from postroom.core.sns.platform import (
     PlatformApplication,
     PlatformEndpoint,
     application_arn,

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from postroom.core.charset import INVALID_CHARACTERS_MESSAGE, first_invalid_character
-from postroom.core.validate import validate_body
+from postroom.core.sqs.validate import validate_body
 from postroom.errors import InvalidMessageContents, MissingParameter
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from postroom.core.filter_policy import matches_attributes, matches_body, parse_filter_policy
+from postroom.core.sns.filter_policy import matches_attributes, matches_body, parse_filter_policy
 
 Attributes = dict[str, tuple[str, str]]
 

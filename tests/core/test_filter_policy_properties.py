@@ -8,7 +8,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from postroom.core.filter_policy import FilterPolicy, matches_attributes, matches_body, parse_filter_policy
+from postroom.core.sns.filter_policy import FilterPolicy, matches_attributes, matches_body, parse_filter_policy
 
 words = st.text(alphabet="abcAB-_.*\\ é", max_size=6)
 word_lists = st.lists(words, min_size=1, max_size=4)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from postroom.core.filter_policy import parse_filter_policy
+from postroom.core.sns.filter_policy import parse_filter_policy
 from postroom.errors import InvalidParameterValue
 
 PREFIX = "Invalid parameter: FilterPolicy: "

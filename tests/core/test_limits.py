@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from postroom.core import limits, queue_attributes
+from postroom.core import limits
+from postroom.core.sqs import queue_attributes
 
 
 def test_message_size_limits_are_one_mebibyte() -> None:

@@ -23,7 +23,7 @@ def _imports(path: Path) -> list[str]:
 
 
 def test_core_imports_only_pure_modules() -> None:
-    for path in sorted(CORE.glob("*.py")):
+    for path in sorted(CORE.rglob("*.py")):
         for name in _imports(path):
             root = name.split(".")[0]
             assert root not in FORBIDDEN_MODULES, f"{path.name} imports {name}"

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from postroom.core import queue_attributes as qa
 from postroom.core.model import RedrivePolicy
+from postroom.core.sqs import queue_attributes as qa
 from postroom.errors import InvalidAttributeName, InvalidAttributeValue, InvalidParameterValue
 
 DLQ = "arn:aws:sqs:us-east-1:123456789012:dlq"

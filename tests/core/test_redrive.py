@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from postroom.core.model import RedrivePolicy
-from postroom.core.redrive import (
+from postroom.core.sqs.redrive import (
     allows_source,
     canonical_redrive_allow_policy,
     canonical_redrive_policy,

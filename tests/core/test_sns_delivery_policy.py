@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from postroom.core import sns_delivery_policy as dp
+from postroom.core.sns import delivery_policy as dp
 from postroom.errors import InvalidParameter
 
 AWS_DEFAULT_EFFECTIVE = (

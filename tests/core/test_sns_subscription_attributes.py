@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from postroom.core import subscription_attributes as sa
+from postroom.core.sns import subscription_attributes as sa
 from postroom.errors import InvalidParameter
 
 QUEUE = "arn:aws:sqs:us-east-1:123456789012:q"

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from postroom.core import topic_attributes as ta
+from postroom.core.sns import topic_attributes as ta
 from postroom.errors import InvalidParameter
 
 ARN = "arn:aws:sns:us-east-1:123456789012:t"

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from postroom.core import sns_validate as v
+from postroom.core.sns import validate as v
 from postroom.errors import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,

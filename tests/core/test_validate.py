@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from postroom.core import validate
-from postroom.core.validate import (
+from postroom.core.sqs import validate
+from postroom.core.sqs.validate import (
     FIFO_NAME_MESSAGE,
     STANDARD_NAME_MESSAGE,
     validate_batch_entries,

@@ -9,7 +9,7 @@ import botocore.session
 import pytest
 
 from postroom import errors
-from postroom.protocol.sns_errors import SNS_TABLE, sns_wire_error
+from postroom.protocol.sns.errors import SNS_TABLE, sns_wire_error
 
 SNS_MODEL = botocore.session.get_session().get_service_model("sns")
 MODELLED = {s.metadata["error"]["code"]: s.metadata["error"]["httpStatusCode"]

@@ -13,8 +13,8 @@ from datetime import datetime
 
 import pytest
 
-from postroom.core import sns_envelope
-from postroom.core.sns_envelope import (
+from postroom.core.sns import envelope as sns_envelope
+from postroom.core.sns.envelope import (
     format_timestamp,
     notification,
     string_to_sign,

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-from postroom.core.sns_envelope import notification, subscription_confirmation, to_json, unsubscribe_confirmation
+from postroom.core.sns.envelope import notification, subscription_confirmation, to_json, unsubscribe_confirmation
 from postroom.errors import InvalidParameterValue
 from postroom.sns_signing import CERT_FILE, CERT_PATH, KEY_FILE, Signer
 

@@ -3,7 +3,7 @@
 postroom sends no text message, email or push notification; each one is kept in the store's
 notification outbox (the last 1,000 of each kind) and read here from the server's admin API
 (``GET /_postroom/outbox/<kind>``), newest last. The format of an entry is described in
-``postroom.core.notifications``."""
+``postroom.core.sns.notifications``."""
 
 from __future__ import annotations
 

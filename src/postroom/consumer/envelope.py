@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from postroom.core import sns_envelope
+from postroom.core.sns import envelope as sns_envelope
 
 NOTIFICATION = sns_envelope.NOTIFICATION
 

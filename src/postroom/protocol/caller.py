@@ -80,5 +80,7 @@ def request_context(headers: Mapping[bytes, bytes], addressing: Addressing) -> R
     account = caller_account(key, addressing.account_id)
     where = region or addressing.region
     scheme, host = public_host(headers, addressing, where)
+    trace = headers.get(b"x-amzn-trace-id")
     return RequestContext(account=account, region=where, host=host, scheme=scheme, sender_id=account,
-                          signed=region is not None, home_region=addressing.region)
+                          signed=region is not None, home_region=addressing.region,
+                          trace_header=trace.decode("latin-1") if trace else None)

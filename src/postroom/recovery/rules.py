@@ -18,8 +18,8 @@ from dataclasses import dataclass
 
 from postroom.core import limits
 from postroom.core.charset import first_invalid_character
-from postroom.core.sns_validate import MAX_PUBLISH_SIZE
-from postroom.core.validate import validate_group_id
+from postroom.core.sns.validate import MAX_PUBLISH_SIZE
+from postroom.core.sqs.validate import validate_group_id
 from postroom.errors import InvalidParameterValue
 from postroom.recovery.model import AttributeValue
 

@@ -24,12 +24,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from postroom.clock import Clock
-from postroom.core import replay as rp
-from postroom.core.archive import ArchivedMessage
-from postroom.core.notifications import KINDS, OUTBOX_KEEP
-from postroom.core.replay import Replay, parse_timestamp
+from postroom.core.sns import replay as rp
+from postroom.core.sns.archive import ArchivedMessage
+from postroom.core.sns.notifications import KINDS, OUTBOX_KEEP
+from postroom.core.sns.replay import Replay, parse_timestamp
 from postroom.errors import InvalidParameter, NotFound, PostroomError
-from postroom.protocol.dispatch import Response
+from postroom.protocol.http import Response
 from postroom.server import metrics
 from postroom.service.audit import AuditService
 from postroom.service.context import parse_topic_arn
@@ -122,7 +122,7 @@ class AdminApi:
         return None
 
     async def _outbox(self, kind: str, q: dict[str, str]) -> Response:
-        """What SMS, email and mobile push would have sent (``postroom.core.notifications``),
+        """What SMS, email and mobile push would have sent (``postroom.core.sns.notifications``),
         newest last; ``?destination=`` keeps one phone number, address or device token, ``?limit=``
         the newest N (default: all kept, at most 1,000 per kind)."""
         if kind not in KINDS:

@@ -18,14 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from postroom.core.archive import ArchiveSettings
+from postroom.core.sns.archive import ArchiveSettings
 from postroom.errors import PostroomError
 from postroom.protocol.caller import Addressing, credential_scope, request_context
-from postroom.protocol.dispatch import HANDLERS as SQS_HANDLERS
-from postroom.protocol.dispatch import Request, Response, SqsDispatcher, parse_form
-from postroom.protocol.handler_support import Services
-from postroom.protocol.sns_dispatch import SNS_VERSION, STS_VERSION, SnsDispatcher
-from postroom.protocol.sns_handlers import SNS_HANDLERS
+from postroom.protocol.http import Request, Response, parse_form
+from postroom.protocol.sns.dispatch import SNS_VERSION, STS_VERSION, SnsDispatcher
+from postroom.protocol.sns.handlers import SNS_HANDLERS
+from postroom.protocol.sqs.dispatch import HANDLERS as SQS_HANDLERS
+from postroom.protocol.sqs.dispatch import SqsDispatcher
+from postroom.protocol.sqs.handler_support import Services
 from postroom.server.admin import AdminApi
 from postroom.server.clocks import OffsetClock
 from postroom.server.config import ServerConfig

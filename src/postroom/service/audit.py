@@ -23,11 +23,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from postroom.core.archive import RouteCounts
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import ResourceKey
-from postroom.core.publish_effects import MINUTE_MS
-from postroom.core.sns_model import Subscription
+from postroom.core.sns.archive import RouteCounts
+from postroom.core.sns.model import Subscription
+from postroom.core.sns.publish_effects import MINUTE_MS
 from postroom.store.base import Store
 
 

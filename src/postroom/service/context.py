@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from postroom.core.archive import ArchiveSettings
 from postroom.core.model import ResourceKey
+from postroom.core.sns.archive import ArchiveSettings
 from postroom.errors import InvalidAddress, InvalidParameter, QueueDoesNotExist
 from postroom.ids import new_uuid
 
@@ -30,6 +30,8 @@ class RequestContext:
     (SubscribeURL, UnsubscribeURL) arrive unsigned; their ARN says the region."""
     home_region: str = ""
     """The server's own region (``--region``): its queue URLs need not say it."""
+    trace_header: str | None = None
+    """The request's X-Ray trace header (``X-Amzn-Trace-Id``), passed on by SNS to SQS."""
 
     def queue_url(self, account: str, name: str) -> str:
         """A queue URL that says the region, as AWS's do (``https://sqs.<region>.amazonaws.com/

@@ -23,8 +23,8 @@ from postroom.clock import Clock
 from postroom.core.arns import parse_queue_arn
 from postroom.core.digest import md5_of_body
 from postroom.core.model import NewMessage, ResourceKey
-from postroom.core.sns_delivery_policy import http_delivery_policy
-from postroom.core.sns_model import OutboxItem, OutboxOutcome, Subscription
+from postroom.core.sns.delivery_policy import http_delivery_policy
+from postroom.core.sns.model import OutboxItem, OutboxOutcome, Subscription
 from postroom.errors import PostroomError
 from postroom.service.context import parse_topic_arn
 from postroom.store.base import OutboxStore, QueueStore, SubscriptionStore, TopicStore

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from postroom.clock import Clock
-from postroom.core import queue_attributes as qa
 from postroom.core.arns import parse_queue_arn
-from postroom.core.delivery_rules import retention_ms
 from postroom.core.digest import md5_of_body, md5_of_message_attributes
 from postroom.core.message_attributes import message_size, parse_message_attributes, parse_system_attributes
 from postroom.core.model import MessageAttributes, NewMessage, Queue, SendResult, StoredMessage
-from postroom.core.validate import (
+from postroom.core.sqs import queue_attributes as qa
+from postroom.core.sqs.delivery_rules import retention_ms
+from postroom.core.sqs.validate import (
     validate_batch_entries,
     validate_body,
     validate_dedup_id,

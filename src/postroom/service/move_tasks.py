@@ -25,7 +25,7 @@ import logging
 from postroom.clock import Clock
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import MoveTask
-from postroom.core.validate import validate_int_range
+from postroom.core.sqs.validate import validate_int_range
 from postroom.errors import InvalidParameterValue, ResourceNotFound
 from postroom.service.base import ServiceBase
 from postroom.service.context import RequestContext, ServiceSettings

@@ -5,7 +5,7 @@ its last few seconds of these counts — never a message."""
 
 from __future__ import annotations
 
-from postroom.core.publish_effects import MINUTE_MS
+from postroom.core.sns.publish_effects import MINUTE_MS
 
 Row = tuple[str, int, int, int, int]
 

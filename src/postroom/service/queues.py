@@ -6,12 +6,12 @@ import base64
 import json
 from collections.abc import Mapping, Sequence
 
-from postroom.core import queue_attributes as qa
-from postroom.core import queue_changes
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import Queue, ResourceKey
-from postroom.core.redrive import allows_source
-from postroom.core.validate import validate_queue_name, validate_tags
+from postroom.core.sqs import queue_attributes as qa
+from postroom.core.sqs import queue_changes
+from postroom.core.sqs.redrive import allows_source
+from postroom.core.sqs.validate import validate_queue_name, validate_tags
 from postroom.errors import InvalidParameterValue, QueueAlreadyExists, QueueDoesNotExist
 from postroom.service.base import ServiceBase
 from postroom.service.context import RequestContext

@@ -27,12 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from postroom.clock import Clock
-from postroom.core import replay as rp
-from postroom.core.archive import ArchivedMessage, ArchiveWindow
 from postroom.core.arns import parse_queue_arn
-from postroom.core.replay import QueueTarget, Replay, ReplayStep
-from postroom.core.sns_model import Subscription, Topic
-from postroom.core.subscription_attributes import check_fifo_compatibility
+from postroom.core.sns import replay as rp
+from postroom.core.sns.archive import ArchivedMessage, ArchiveWindow
+from postroom.core.sns.model import Subscription, Topic
+from postroom.core.sns.replay import QueueTarget, Replay, ReplayStep
+from postroom.core.sns.subscription_attributes import check_fifo_compatibility
 from postroom.errors import InvalidParameter, NotFound, QueueDoesNotExist
 from postroom.service.context import ServiceSettings, parse_topic_arn
 from postroom.service.sns_delivery import Endpoints, Outgoing, Sign, passes_filter, plan_publish

@@ -15,16 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from postroom.clock import Clock
-from postroom.core import archive, topic_changes
-from postroom.core import subscription_attributes as sa
-from postroom.core import topic_attributes as ta
-from postroom.core.archive import ArchiveRecord
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import ResourceKey
-from postroom.core.notifications import AUTO_CONFIRMED, EMAIL_PROTOCOLS
-from postroom.core.sns_delivery_policy import effective_subscription_delivery_policy
-from postroom.core.sns_envelope import format_timestamp, subscription_confirmation, to_json
-from postroom.core.sns_model import (
+from postroom.core.sns import archive, topic_changes
+from postroom.core.sns import subscription_attributes as sa
+from postroom.core.sns import topic_attributes as ta
+from postroom.core.sns.archive import ArchiveRecord
+from postroom.core.sns.delivery_policy import effective_subscription_delivery_policy
+from postroom.core.sns.envelope import format_timestamp, subscription_confirmation, to_json
+from postroom.core.sns.model import (
     PublishResult,
     PublishWriteSet,
     StaleSubscriptions,
@@ -34,7 +33,8 @@ from postroom.core.sns_model import (
     TopicCounts,
     caller_arn,
 )
-from postroom.core.sns_validate import (
+from postroom.core.sns.notifications import AUTO_CONFIRMED, EMAIL_PROTOCOLS
+from postroom.core.sns.validate import (
     check_arn_elements,
     check_batch_size,
     check_publish_size,
@@ -309,7 +309,7 @@ class SnsService:
             self.replays.wake()
 
     # ---- publish ------------------------------------------------------------------
-    def _outgoing(self, topic: Topic, p: PublishInput) -> Outgoing:
+    def _outgoing(self, topic: Topic, p: PublishInput, trace_header: str | None = None) -> Outgoing:
         message = p.message
         validate_message(message or "")
         assert message is not None
@@ -324,11 +324,11 @@ class SnsService:
         if topic.fifo and dedup is None:
             dedup = hashlib.sha256(message.encode()).hexdigest()
         return Outgoing(self.settings.new_id(), message, p.subject, p.structure, attrs, p.group_id, dedup,
-                        self.clock.now_ms())
+                        self.clock.now_ms(), trace_header)
 
     async def publish(self, ctx: RequestContext, topic_arn: str | None, p: PublishInput) -> PublishResult:
         topic = await self.topic(ctx, topic_arn, required=False)  # AWS: an empty TopicArn is "not 1"
-        (result,) = await self._publish(ctx, topic, [self._outgoing(topic, p)])
+        (result,) = await self._publish(ctx, topic, [self._outgoing(topic, p, ctx.trace_header)])
         return result
 
     async def _publish(self, ctx: RequestContext, topic: Topic, outs: Sequence[Outgoing]) -> list[PublishResult]:
@@ -387,7 +387,7 @@ class SnsService:
         topic = await self.topic(ctx, topic_arn)
         validate_batch_entries([i for i, _ in entries])
         check_batch_size(raw_publish_size(p.message, p.attributes) for _, p in entries)
-        outs = [self._outgoing(topic, p) for _, p in entries]
+        outs = [self._outgoing(topic, p, ctx.trace_header) for _, p in entries]
         return list(zip([i for i, _ in entries], await self._publish(ctx, topic, outs), strict=True))
 
     async def counts(self) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]:

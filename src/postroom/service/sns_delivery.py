@@ -17,16 +17,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from postroom.core.archive import ArchiveRecord
 from postroom.core.arns import parse_queue_arn
 from postroom.core.digest import md5_of_body, md5_of_message_attributes
-from postroom.core.filter_policy import FilterPolicy, matches_attributes, matches_body, parse_filter_policy
 from postroom.core.model import MessageAttributes, MessageAttributeValue, NewMessage, ResourceKey
-from postroom.core.notifications import SINK_PROTOCOLS, topic_notification
-from postroom.core.replay import REPLAYED
-from postroom.core.sns_envelope import notification, to_json
-from postroom.core.sns_model import SEQUENCE_SLOT, HttpDelivery, PublishPlan, QueueDelivery, Subscription, Topic
-from postroom.core.sns_validate import choose_message_for_protocol
+from postroom.core.sns.archive import ArchiveRecord
+from postroom.core.sns.envelope import notification, to_json
+from postroom.core.sns.filter_policy import FilterPolicy, matches_attributes, matches_body, parse_filter_policy
+from postroom.core.sns.model import SEQUENCE_SLOT, HttpDelivery, PublishPlan, QueueDelivery, Subscription, Topic
+from postroom.core.sns.notifications import SINK_PROTOCOLS, topic_notification
+from postroom.core.sns.replay import REPLAYED
+from postroom.core.sns.validate import choose_message_for_protocol
 
 Sign = Callable[[dict[str, Any]], dict[str, Any]]
 SnsAttributes = Mapping[str, tuple[str, str | bytes]]
@@ -44,6 +44,9 @@ class Outgoing:
     group_id: str | None
     dedup_id: str | None
     timestamp_ms: int
+    trace_header: str | None = None
+    """The publisher's X-Ray trace header (``X-Amzn-Trace-Id``), which SNS passes on to SQS
+    subscriptions as the ``AWSTraceHeader`` system attribute."""
 
 
 @dataclass(frozen=True)
@@ -144,10 +147,12 @@ def plan_publish(topic: Topic, subs: Sequence[Subscription], out: Outgoing, endp
                     attrs[REPLAYED] = MessageAttributeValue("String", "true")
             else:
                 body, attrs = envelope(sub), {}
+            system = ({"AWSTraceHeader": MessageAttributeValue("String", out.trace_header)}
+                      if out.trace_header else {})
             message = NewMessage(
                 message_id=new_id(), body=body, md5_of_body=md5_of_body(body), attributes=attrs,
-                md5_of_attributes=md5_of_message_attributes(attrs), system_attributes={},
-                md5_of_system_attributes=None, sender_id=sender,
+                md5_of_attributes=md5_of_message_attributes(attrs), system_attributes=system,
+                md5_of_system_attributes=md5_of_message_attributes(system), sender_id=sender,
                 group_id=out.group_id if fifo_queue else None,
                 dedup_id=(out.dedup_id or out.message_id) if fifo_queue else None)
             plan.queue_deliveries.append(QueueDelivery(sub.arn, arn.key, message, _dlq(sub.attributes)))

@@ -1,7 +1,7 @@
 """Amazon SNS mobile push, SMS, email confirmations and data protection policies.
 
 Nothing here leaves postroom: a push, a text message or an email SNS would send is written to
-the notification outbox (``postroom.core.notifications``) in the transaction that decides it,
+the notification outbox (``postroom.core.sns.notifications``) in the transaction that decides it,
 and read back at ``GET /_postroom/outbox/<sms|email|push>`` or with ``postroom outbox``.
 Rules (validation, defaults, AWS's errors) are in ``core/sns_platform.py``, ``core/sms.py`` and
 ``core/data_protection.py``.
@@ -14,12 +14,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from postroom.core import data_protection, sms
-from postroom.core import notifications as nt
-from postroom.core import sns_platform as sp
-from postroom.core.sns_message_attributes import parse_publish_attributes
-from postroom.core.sns_model import Subscription, Topic
-from postroom.core.sns_validate import check_publish_size, publish_size, validate_message, validate_subject
+from postroom.core.sns import data_protection, sms
+from postroom.core.sns import notifications as nt
+from postroom.core.sns import platform as sp
+from postroom.core.sns.message_attributes import parse_publish_attributes
+from postroom.core.sns.model import Subscription, Topic
+from postroom.core.sns.validate import check_publish_size, publish_size, validate_message, validate_subject
 from postroom.errors import (
     EndpointDisabled,
     InvalidParameter,

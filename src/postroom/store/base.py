@@ -26,13 +26,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from postroom.core.archive import (
-    ArchivedMessage,
-    ArchiveWindow,
-    RouteCounts,
-    SubscriptionEvent,
-    TopicArchiveStats,
-)
 from postroom.core.model import (
     MoveTask,
     NewMessage,
@@ -43,9 +36,14 @@ from postroom.core.model import (
     ResourceKey,
     SendResult,
 )
-from postroom.core.notifications import Notification
-from postroom.core.replay import Replay, ReplayStep
-from postroom.core.sns_model import (
+from postroom.core.sns.archive import (
+    ArchivedMessage,
+    ArchiveWindow,
+    RouteCounts,
+    SubscriptionEvent,
+    TopicArchiveStats,
+)
+from postroom.core.sns.model import (
     OutboxItem,
     OutboxOutcome,
     PublishResult,
@@ -58,7 +56,9 @@ from postroom.core.sns_model import (
     TopicCounts,
     TopicMutation,
 )
-from postroom.core.sns_platform import PlatformApplication, PlatformEndpoint
+from postroom.core.sns.notifications import Notification
+from postroom.core.sns.platform import PlatformApplication, PlatformEndpoint
+from postroom.core.sns.replay import Replay, ReplayStep
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class ReceiveRequest:
     the queue's MessageRetentionPeriod: older messages are never handed out.
     ``max_receive_count``/``dlq`` come from the queue's RedrivePolicy: a message that
     has already been received ``max_receive_count`` times is moved to ``dlq`` instead of
-    being handed out again (``postroom.core.delivery_rules.fate``).
+    being handed out again (``postroom.core.sqs.delivery_rules.fate``).
     ``attempt_id`` is FIFO's ReceiveRequestAttemptId: a retry with the same id within
     five minutes returns the same messages, if they are still in flight.
     """
@@ -131,7 +131,7 @@ class MessageStore(Protocol):
         deleted. On a FIFO queue each gets the next sequence number, and a message whose
         (scope, dedup id) was seen within the window is not enqueued: its result carries
         the original's MessageId and SequenceNumber. The scope is the DeduplicationScope
-        the queue was created with (``postroom.core.delivery_rules.dedup_scope``)."""
+        the queue was created with (``postroom.core.sqs.delivery_rules.dedup_scope``)."""
         ...
 
     async def receive(self, queue: Queue, request: ReceiveRequest) -> ReceiveOutcome:
@@ -139,7 +139,7 @@ class MessageStore(Protocol):
         ``visibility_ms``, each with a fresh receipt handle. On a FIFO queue a group is
         served only while its first message is visible, from that message on in sequence
         order up to the first one that is not, and groups in the order their first
-        message became visible (``postroom.core.delivery_rules.fifo_group_run``). A
+        message became visible (``postroom.core.sqs.delivery_rules.fifo_group_run``). A
         message claimed is either handed out, moved to the DLQ or expired — never left
         claimed and undelivered by a retried step."""
         ...
@@ -386,7 +386,7 @@ class SettingsStore(Protocol):
 
 class PlatformStore(Protocol):
     """Mobile push applications and endpoints, the account's SMS settings and phone numbers, topics'
-    data protection policies, and the notification outbox (``postroom.core.notifications``)."""
+    data protection policies, and the notification outbox (``postroom.core.sns.notifications``)."""
 
     async def put_application(self, app: PlatformApplication) -> PlatformApplication:
         """Create the application, or replace the attributes and credentials of the one of that

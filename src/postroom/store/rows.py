@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any, NamedTuple, Protocol
 
-from postroom.core import archive
 from postroom.core.arns import format_sequence_number
 from postroom.core.model import Queue, StoredMessage
-from postroom.core.replay import QueueTarget, Replay
-from postroom.core.sns_model import Subscription, Topic
+from postroom.core.sns import archive
+from postroom.core.sns.model import Subscription, Topic
+from postroom.core.sns.replay import QueueTarget, Replay
 from postroom.store import receipts
 from postroom.store.codec import load_attributes, load_map
 

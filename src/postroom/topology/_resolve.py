@@ -19,7 +19,7 @@ from typing import Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from postroom.core import limits
-from postroom.core.filter_policy import parse_filter_policy
+from postroom.core.sns.filter_policy import parse_filter_policy
 from postroom.errors import PostroomError
 from postroom.topology._problems import Problem
 from postroom.topology._yamltree import Path, line_of, render_path

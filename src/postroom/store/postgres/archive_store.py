@@ -14,10 +14,10 @@ from typing import Any
 
 import asyncpg
 
-from postroom.core import archive
 from postroom.core.model import NewMessage, Queue, ResourceKey
-from postroom.core.replay import UNROUTED_ONLY, Replay, ReplayStep
-from postroom.core.sns_model import Subscription, Topic
+from postroom.core.sns import archive
+from postroom.core.sns.model import Subscription, Topic
+from postroom.core.sns.replay import UNROUTED_ONLY, Replay, ReplayStep
 from postroom.errors import QueueDoesNotExist
 from postroom.store.postgres import messages
 from postroom.store.postgres.platform_store import write_notifications

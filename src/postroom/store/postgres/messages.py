@@ -5,7 +5,7 @@ receives claim rows with ``FOR UPDATE SKIP LOCKED``; FIFO sends lock their queue
 (sequence numbers and the dedup check happen under that lock); FIFO receives of one
 queue serialise on an advisory lock, so a group locked by a receive on node A is locked
 for node B too. The rules themselves (retention, redrive, FIFO group order, dedup scope)
-come from ``postroom.core.delivery_rules``.
+come from ``postroom.core.sqs.delivery_rules``.
 
 Retrying after a deadlock or serialization failure is only safe for a step that is
 atomic: a whole transaction, or a single statement. A standard receive is not one
@@ -25,8 +25,8 @@ from typing import Any, TypeVar
 import asyncpg
 
 from postroom.core.arns import format_sequence_number
-from postroom.core.delivery_rules import Fate, fate, fifo_group_run
 from postroom.core.model import NewMessage, Queue, ReceiveOutcome, SendResult, StoredMessage
+from postroom.core.sqs.delivery_rules import Fate, fate, fifo_group_run
 from postroom.errors import ReceiptHandleIsInvalid
 from postroom.store import receipts
 from postroom.store.base import ReceiveRequest, VisibilityChange
@@ -220,7 +220,7 @@ async def receive_fifo(conn: asyncpg.Connection, queue: Queue, req: ReceiveReque
 async def _fifo_candidates(conn: asyncpg.Connection, qid: int, now: int, want: int,
                            min_sent: int) -> list[MessageRow]:
     """As many messages of one group as possible, in order, groups in the order their first
-    message became visible (``postroom.core.delivery_rules``)."""
+    message became visible (``postroom.core.sqs.delivery_rules``)."""
     chosen: list[str] = []
     out: list[MessageRow] = []
     while len(out) < want:

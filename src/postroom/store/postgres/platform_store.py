@@ -12,16 +12,16 @@ from typing import Any
 
 import asyncpg
 
-from postroom.core import notifications as nt
-from postroom.core.publish_effects import CountRow, delivery_count
-from postroom.core.sns_model import Topic
-from postroom.core.sns_platform import (
+from postroom.core.sns import notifications as nt
+from postroom.core.sns.model import Topic
+from postroom.core.sns.platform import (
     PlatformApplication,
     PlatformEndpoint,
     application_not_found,
     conflict,
     endpoint_not_found,
 )
+from postroom.core.sns.publish_effects import CountRow, delivery_count
 
 APP_COLUMNS = "arn, account, region, name, platform, attributes, credentials, created_ms"
 ENDPOINT_COLUMNS = "arn, app_arn, token, attributes, created_ms"

@@ -16,12 +16,10 @@ from typing import Any, TypeVar
 
 import asyncpg
 
-from postroom.core import topic_changes
 from postroom.core.arns import format_sequence_number
 from postroom.core.model import NewMessage, Queue, ResourceKey
-from postroom.core.publish_effects import Effects, add_entry, archive_params, delivery_count
-from postroom.core.replay import Replay
-from postroom.core.sns_model import (
+from postroom.core.sns import topic_changes
+from postroom.core.sns.model import (
     OutboxItem,
     OutboxOutcome,
     PublishResult,
@@ -36,6 +34,8 @@ from postroom.core.sns_model import (
     TopicMutation,
     topic_sequence,
 )
+from postroom.core.sns.publish_effects import Effects, add_entry, archive_params, delivery_count
+from postroom.core.sns.replay import Replay
 from postroom.errors import NotFound, QueueDoesNotExist
 from postroom.store.codec import dump_map
 from postroom.store.postgres import messages

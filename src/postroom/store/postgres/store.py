@@ -22,9 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import asyncpg
 
-from postroom.core import queue_changes
 from postroom.core.arns import parse_queue_arn
-from postroom.core.delivery_rules import retention_ms
 from postroom.core.model import (
     MoveTask,
     NewMessage,
@@ -35,7 +33,9 @@ from postroom.core.model import (
     ResourceKey,
     SendResult,
 )
-from postroom.core.queue_attributes import redrive_policy
+from postroom.core.sqs import queue_changes
+from postroom.core.sqs.delivery_rules import retention_ms
+from postroom.core.sqs.queue_attributes import redrive_policy
 from postroom.errors import (
     PostroomError,
     PurgeQueueInProgress,

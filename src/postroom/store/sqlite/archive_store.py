@@ -13,11 +13,11 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from postroom.core import archive
 from postroom.core.model import Queue, ResourceKey
-from postroom.core.publish_effects import by_queue
-from postroom.core.replay import UNROUTED_ONLY, Replay, ReplayStep
-from postroom.core.sns_model import Subscription, Topic
+from postroom.core.sns import archive
+from postroom.core.sns.model import Subscription, Topic
+from postroom.core.sns.publish_effects import by_queue
+from postroom.core.sns.replay import UNROUTED_ONLY, Replay, ReplayStep
 from postroom.store.rows import (
     archived_message,
     queue_record,

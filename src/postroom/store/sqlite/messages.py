@@ -1,7 +1,7 @@
 """Message operations of the SQLite store, run on the writer thread inside a transaction.
 
 The rules (retention, redrive, FIFO group order, deduplication scope) come from
-``postroom.core.delivery_rules``; this module only executes them in SQL.
+``postroom.core.sqs.delivery_rules``; this module only executes them in SQL.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlite3
 from collections.abc import Sequence
 
 from postroom.core.arns import format_sequence_number
-from postroom.core.delivery_rules import Fate, dedup_scope, fate, fifo_group_run
 from postroom.core.model import NewMessage, Queue, ReceiveOutcome, SendResult, StoredMessage
+from postroom.core.sqs.delivery_rules import Fate, dedup_scope, fate, fifo_group_run
 from postroom.errors import QueueDoesNotExist, ReceiptHandleIsInvalid
 from postroom.store import receipts
 from postroom.store.base import ReceiveRequest, VisibilityChange
@@ -120,7 +120,7 @@ def _move_to_dlq(conn: sqlite3.Connection, source: Queue, dlq: Queue, row: Messa
 def _fifo_candidates(conn: sqlite3.Connection, qid: int, now: int, want: int, min_sent: int) -> list[MessageRow]:
     """AWS: "Amazon SQS first attempts to return as many messages with the same message
     group ID as possible", in order; groups come in the order their first message became
-    visible (``postroom.core.delivery_rules``)."""
+    visible (``postroom.core.sqs.delivery_rules``)."""
     chosen: list[str] = []
     out: list[MessageRow] = []
     while len(out) < want:

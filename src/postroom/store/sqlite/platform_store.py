@@ -10,16 +10,16 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from postroom.core import notifications as nt
-from postroom.core.publish_effects import CountRow, delivery_count
-from postroom.core.sns_model import Topic
-from postroom.core.sns_platform import (
+from postroom.core.sns import notifications as nt
+from postroom.core.sns.model import Topic
+from postroom.core.sns.platform import (
     PlatformApplication,
     PlatformEndpoint,
     application_not_found,
     conflict,
     endpoint_not_found,
 )
+from postroom.core.sns.publish_effects import CountRow, delivery_count
 from postroom.store.sqlite.reader import Reader
 from postroom.store.sqlite.writer import Writer
 

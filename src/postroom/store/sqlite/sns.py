@@ -16,8 +16,7 @@ from collections.abc import Callable
 
 from postroom.core.arns import format_sequence_number
 from postroom.core.model import Queue, ResourceKey
-from postroom.core.publish_effects import Effects, add_entry, archive_params, by_queue, delivery_count
-from postroom.core.sns_model import (
+from postroom.core.sns.model import (
     OutboxOutcome,
     PublishResult,
     PublishWriteSet,
@@ -26,6 +25,7 @@ from postroom.core.sns_model import (
     SubscriptionSet,
     topic_sequence,
 )
+from postroom.core.sns.publish_effects import Effects, add_entry, archive_params, by_queue, delivery_count
 from postroom.errors import NotFound
 from postroom.store.codec import dump_map
 from postroom.store.rows import subscription_record

@@ -13,10 +13,9 @@ import json
 import sqlite3
 from typing import Any
 
-from postroom.core import topic_changes
 from postroom.core.model import Queue, ResourceKey
-from postroom.core.replay import Replay
-from postroom.core.sns_model import (
+from postroom.core.sns import topic_changes
+from postroom.core.sns.model import (
     OutboxItem,
     OutboxOutcome,
     PublishResult,
@@ -29,6 +28,7 @@ from postroom.core.sns_model import (
     TopicCounts,
     TopicMutation,
 )
+from postroom.core.sns.replay import Replay
 from postroom.errors import NotFound
 from postroom.store.codec import dump_map
 from postroom.store.rows import subscription_record, topic_record

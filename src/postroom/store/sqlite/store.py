@@ -21,9 +21,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from postroom.core import queue_changes
 from postroom.core.arns import parse_queue_arn
-from postroom.core.delivery_rules import retention_ms
 from postroom.core.model import (
     MoveTask,
     NewMessage,
@@ -34,6 +32,8 @@ from postroom.core.model import (
     ResourceKey,
     SendResult,
 )
+from postroom.core.sqs import queue_changes
+from postroom.core.sqs.delivery_rules import retention_ms
 from postroom.errors import PurgeQueueInProgress, QueueDeletedRecently, QueueDoesNotExist
 from postroom.store.base import ReceiveRequest, VisibilityChange
 from postroom.store.codec import dump_map, load_map

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from postroom.core.sns_platform import is_endpoint_arn
+from postroom.core.sns.platform import is_endpoint_arn
 from postroom.errors import InvalidParameter
 from postroom.service.context import RequestContext
 from postroom.service.sns_platform import PlatformService

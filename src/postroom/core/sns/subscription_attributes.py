@@ -19,12 +19,12 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from postroom.core.arns import parse_queue_arn
-from postroom.core.filter_policy import parse_filter_policy
-from postroom.core.notifications import SINK_PROTOCOLS
-from postroom.core.replay import canonical_replay_policy
-from postroom.core.sms import validate_email_endpoint, validate_sms_endpoint
-from postroom.core.sns_delivery_policy import canonical_subscription_delivery_policy
-from postroom.core.sns_platform import check_endpoint_arn
+from postroom.core.sns.delivery_policy import canonical_subscription_delivery_policy
+from postroom.core.sns.filter_policy import parse_filter_policy
+from postroom.core.sns.notifications import SINK_PROTOCOLS
+from postroom.core.sns.platform import check_endpoint_arn
+from postroom.core.sns.replay import canonical_replay_policy
+from postroom.core.sns.sms import validate_email_endpoint, validate_sms_endpoint
 from postroom.errors import InvalidParameter, InvalidParameterValue, PostroomError
 
 __all__ = [
@@ -127,7 +127,7 @@ def _boolean(prefix: str, name: str, value: str) -> str:
 
 
 def check_filter_policy(text: str, scope: str, prefix: str = SET_PREFIX) -> None:
-    """Validate a FilterPolicy under ``scope`` with :mod:`postroom.core.filter_policy`,
+    """Validate a FilterPolicy under ``scope`` with :mod:`postroom.core.sns.filter_policy`,
     re-raising its error as SNS's InvalidParameter with ``prefix`` (the filter-policy
     module words its messages "Invalid parameter: FilterPolicy: …")."""
     try:
@@ -197,7 +197,7 @@ def _apply(attrs: dict[str, str], protocol: str, name: str, value: str, prefix: 
         raise InvalidParameter(
             f"{prefix}SubscriptionRoleArn: Delivery protocol [{protocol}] does not support SubscriptionRoleArn; "
             "it is only for firehose subscriptions, which postroom does not support.")
-    else:  # ReplayPolicy: starts a replay of the topic's archive (postroom.core.replay)
+    else:  # ReplayPolicy: starts a replay of the topic's archive (postroom.core.sns.replay)
         attrs[name] = canonical_replay_policy(value, prefix)
 
 

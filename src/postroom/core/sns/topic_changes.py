@@ -4,7 +4,7 @@ SetTopicAttributes, TagResource, UntagResource, AddPermission and RemovePermissi
 topic, and SetSubscriptionAttributes and ConfirmSubscription on a subscription, each
 return a mutation that the store applies to the current row inside the transaction that
 writes it, so concurrent changes never overwrite one another (see
-:mod:`postroom.core.queue_changes`).
+:mod:`postroom.core.sqs.queue_changes`).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from postroom.core import subscription_attributes as sa
-from postroom.core import topic_attributes as ta
-from postroom.core.sns_model import Subscription, SubscriptionMutation, Topic, TopicChange, TopicMutation
+from postroom.core.sns import subscription_attributes as sa
+from postroom.core.sns import topic_attributes as ta
+from postroom.core.sns.model import Subscription, SubscriptionMutation, Topic, TopicChange, TopicMutation
 from postroom.errors import InvalidParameter, TagLimitExceeded
 
 MAX_TAGS = 50

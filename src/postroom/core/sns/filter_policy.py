@@ -8,7 +8,7 @@ property's list of match values is OR-ed; ``"$or": [{…}, {…}]`` ORs whole su
 with ``MessageBody`` they name (nested) properties of a JSON-object body.
 
 The policy compiles to a disjunction of branches (``$or`` expanded), each a tuple of
-:class:`~postroom.core.filter_policy_rules.KeyRule`; a message matches when every rule of
+:class:`~postroom.core.sns.filter_policy_rules.KeyRule`; a message matches when every rule of
 some branch does.
 """
 
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from postroom.core.filter_policy_compile import compile_key_rule, policy_error
-from postroom.core.filter_policy_rules import KeyRule, Scalar, parse_number
+from postroom.core.sns.filter_policy_compile import compile_key_rule, policy_error
+from postroom.core.sns.filter_policy_rules import KeyRule, Scalar, parse_number
 from postroom.errors import InvalidParameterValue
 
 SCOPE_ATTRIBUTES: Final = "MessageAttributes"

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Final
 
 from postroom.core import limits
-from postroom.core.sns_message_attributes import MAX_MESSAGE_ATTRIBUTES, PublishAttributes, parse_publish_attributes
+from postroom.core.sns.message_attributes import MAX_MESSAGE_ATTRIBUTES, PublishAttributes, parse_publish_attributes
 from postroom.errors import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,

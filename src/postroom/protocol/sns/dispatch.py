@@ -15,14 +15,14 @@ from xml.sax.saxutils import escape
 import botocore.session
 from botocore.model import ServiceModel
 
-from postroom.core.sns_model import caller_arn, caller_user_id
+from postroom.core.sns.model import caller_arn, caller_user_id
 from postroom.errors import InvalidAction, InvalidParameter, PostroomError
 from postroom.ids import new_uuid
-from postroom.protocol.dispatch import XML_CONTENT_TYPE, Request, Response
+from postroom.protocol.http import XML_CONTENT_TYPE, Request, Response
 from postroom.protocol.parse import parse_query_request
 from postroom.protocol.serialize import serialize_query_response
-from postroom.protocol.sns_errors import sns_wire_error
-from postroom.protocol.sns_handlers import SNS_HANDLERS
+from postroom.protocol.sns.errors import sns_wire_error
+from postroom.protocol.sns.handlers import SNS_HANDLERS
 from postroom.service.context import RequestContext
 from postroom.service.sns import SnsService
 

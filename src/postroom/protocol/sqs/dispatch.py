@@ -20,17 +20,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl
 
 from botocore.model import OperationModel
 
-from postroom.errors import InvalidAction, InvalidParameterValue, PostroomError
+from postroom.errors import InvalidAction, PostroomError
 from postroom.ids import new_uuid
-from postroom.protocol import sqs_messages as m
-from postroom.protocol import sqs_queues as q
-from postroom.protocol.handler_support import Services
+from postroom.protocol.http import XML_CONTENT_TYPE, Request, Response, parse_form
 from postroom.protocol.models import sqs_model
 from postroom.protocol.parse import parse_json_request, parse_query_request
 from postroom.protocol.serialize import (
@@ -41,6 +37,9 @@ from postroom.protocol.serialize import (
     serialize_query_json_response,
     serialize_query_response,
 )
+from postroom.protocol.sqs import messages as m
+from postroom.protocol.sqs import queues as q
+from postroom.protocol.sqs.handler_support import Services
 from postroom.protocol.wire_errors import UNKNOWN_OPERATION_TYPE, WireError, json_error_headers, wire_error
 from postroom.service.context import RequestContext
 
@@ -75,38 +74,9 @@ HANDLERS: dict[str, Handler] = {
 }
 
 JSON_CONTENT_TYPE = b"application/x-amz-json-1.0"
-XML_CONTENT_TYPE = b"text/xml"
 QUERY_JSON_CONTENT_TYPE = b"application/json"
 NOT_ON_QUEUE_URL = frozenset({"CreateQueue", "ListQueues"})
 UNKNOWN_OPERATION_BODY = b"<UnknownOperationException/>"
-
-
-@dataclass
-class Response:
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-    action: str = "-"
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    path: str
-    query_string: bytes
-    headers: Mapping[bytes, bytes]
-    body: bytes
-
-
-def parse_form(req: Request) -> dict[str, str]:
-    """The query protocol's parameters: the URL's query string and a form-encoded body."""
-    try:
-        form = dict(parse_qsl(req.query_string.decode("latin-1"), keep_blank_values=True, errors="strict"))
-        if req.body:
-            form.update(parse_qsl(req.body.decode("utf-8"), keep_blank_values=True, errors="strict"))
-    except UnicodeDecodeError as exc:
-        raise InvalidParameterValue("The request parameters are not valid UTF-8.") from exc
-    return form
 
 
 class SqsDispatcher:

@@ -16,8 +16,8 @@ from typing import Final
 
 from postroom.core import limits
 from postroom.core.model import RedrivePolicy
-from postroom.core.redrive import canonical_redrive_allow_policy, canonical_redrive_policy, parse_redrive_policy
-from postroom.core.validate import FIFO_NAME_MESSAGE, STANDARD_NAME_MESSAGE
+from postroom.core.sqs.redrive import canonical_redrive_allow_policy, canonical_redrive_policy, parse_redrive_policy
+from postroom.core.sqs.validate import FIFO_NAME_MESSAGE, STANDARD_NAME_MESSAGE
 from postroom.errors import InvalidAttributeName, InvalidAttributeValue, InvalidParameterValue
 
 DEFAULTS_STANDARD: Final[dict[str, str]] = {

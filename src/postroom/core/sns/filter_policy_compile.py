@@ -1,5 +1,5 @@
 """Validate one filter-policy property's list of match values and compile it to a
-:class:`~postroom.core.filter_policy_rules.KeyRule`.
+:class:`~postroom.core.sns.filter_policy_rules.KeyRule`.
 
 AWS docs: *Amazon SNS Developer Guide* › "Amazon SNS subscription filter policies" (String
 value matching, Numeric value matching, IP address matching, Key matching). The error texts
@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
-from postroom.core.filter_policy_rules import (
+from postroom.core.sns.filter_policy_rules import (
     Cidr,
     Condition,
     EqualsIgnoreCase,

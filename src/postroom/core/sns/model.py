@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from postroom.core.archive import ArchiveRecord
 from postroom.core.digest import md5_of_body
 from postroom.core.model import NewMessage, ResourceKey
-from postroom.core.notifications import Notification
+from postroom.core.sns.archive import ArchiveRecord
+from postroom.core.sns.notifications import Notification
 
 
 @dataclass(frozen=True)

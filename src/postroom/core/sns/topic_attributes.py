@@ -19,8 +19,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from postroom.core.sns_delivery_policy import canonical_topic_delivery_policy, effective_delivery_policy
-from postroom.core.sns_validate import validate_topic_name
+from postroom.core.sns.delivery_policy import canonical_topic_delivery_policy, effective_delivery_policy
+from postroom.core.sns.validate import validate_topic_name
 from postroom.errors import InvalidParameter
 
 __all__ = [
@@ -203,7 +203,7 @@ def creation_attributes(name: str, raw: Mapping[str, str] | None) -> dict[str, s
     """CreateTopic ``Attributes`` (validated, canonical) plus the FIFO defaults.
 
     ``FifoTopic`` (true/false, any case) decides the topic type and must agree with the
-    name (see :func:`~postroom.core.sns_validate.validate_topic_name`); ``false`` is not
+    name (see :func:`~postroom.core.sns.validate.validate_topic_name`); ``false`` is not
     stored, as AWS does not show it. FIFO-only attributes on a standard topic, unknown
     names and bad values are InvalidParameter."""
     raw = dict(raw or {})

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from postroom.core.archive import FAILED, FILTERED, NO_SUBSCRIPTION, ArchiveRecord
 from postroom.core.model import NewMessage, ResourceKey
-from postroom.core.notifications import Notification
-from postroom.core.sns_model import HttpDelivery, PublishPlan, fill_sequence, with_sequence
+from postroom.core.sns.archive import FAILED, FILTERED, NO_SUBSCRIPTION, ArchiveRecord
+from postroom.core.sns.model import HttpDelivery, PublishPlan, fill_sequence, with_sequence
+from postroom.core.sns.notifications import Notification
 
 MINUTE_MS = 60_000
 

@@ -8,8 +8,8 @@ from typing import Any
 from postroom.core.digest import md5_of_message_attributes
 from postroom.core.message_attributes import select_message_attributes
 from postroom.core.model import MessageAttributeValue, StoredMessage
-from postroom.core.validate import validate_batch_entries, validate_fifo_batch
-from postroom.protocol.handler_support import Services, failed_entry
+from postroom.core.sqs.validate import validate_batch_entries, validate_fifo_batch
+from postroom.protocol.sqs.handler_support import Services, failed_entry
 from postroom.service.context import RequestContext
 from postroom.service.messages import OutgoingMessage, ReceiveOptions, Sent
 

@@ -15,9 +15,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from postroom.core import queue_attributes as qa
 from postroom.core.model import Queue, QueueChange, QueueMutation
-from postroom.core.validate import validate_tags
+from postroom.core.sqs import queue_attributes as qa
+from postroom.core.sqs.validate import validate_tags
 from postroom.errors import InvalidParameterValue, MissingParameter, OverLimit
 
 MAX_TAGS = 50

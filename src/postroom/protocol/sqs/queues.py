@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from postroom.core.model import MoveTask
-from postroom.protocol.handler_support import Services
+from postroom.protocol.sqs.handler_support import Services
 from postroom.service.context import RequestContext
 
 Params = Mapping[str, Any]

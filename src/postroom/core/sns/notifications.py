@@ -28,9 +28,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from postroom.core.sns_envelope import format_timestamp
-from postroom.core.sns_platform import PlatformEndpoint, endpoint_platform, message_for_platform
-from postroom.core.sns_validate import choose_message_for_protocol
+from postroom.core.sns.envelope import format_timestamp
+from postroom.core.sns.platform import PlatformEndpoint, endpoint_platform, message_for_platform
+from postroom.core.sns.validate import choose_message_for_protocol
 
 SMS: Final = "sms"
 EMAIL: Final = "email"

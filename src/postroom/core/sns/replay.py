@@ -18,8 +18,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from postroom.core.model import NewMessage, ResourceKey
-from postroom.core.notifications import Notification
-from postroom.core.sns_model import HttpDelivery
+from postroom.core.sns.model import HttpDelivery
+from postroom.core.sns.notifications import Notification
 from postroom.errors import InvalidParameter
 
 PENDING = "Pending"

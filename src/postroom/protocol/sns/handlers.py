@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from postroom.core.topic_changes import tag_map
-from postroom.protocol.sns_platform_handlers import PLATFORM_HANDLERS, direct_publish, is_direct
+from postroom.core.sns.topic_changes import tag_map
+from postroom.protocol.sns.platform_handlers import PLATFORM_HANDLERS, direct_publish, is_direct
 from postroom.service.context import RequestContext
 from postroom.service.sns import PublishInput, SnsService
 

@@ -1,0 +1,1 @@
+"""The pure rules of SQS: queue attributes and their changes, redrive, delivery, validation."""

@@ -1,0 +1,1 @@
+"""SNS (and STS GetCallerIdentity) on the wire: query requests dispatched to their handlers."""

@@ -1,0 +1,1 @@
+"""SQS on the wire: AWS JSON 1.0 and query requests dispatched to their handlers."""
