@@ -464,3 +464,14 @@ def test_non_latin_attribute_names_are_refused(sqs: Any, queue: Any) -> None:
                          MessageAttributes={"名前": {"DataType": "String", "StringValue": "v"}})
     assert ei.value.response["Error"]["Code"] == "InvalidParameterValue"
     assert counts(sqs, url) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("action", ["SendMessageBatch", "DeleteMessageBatch", "ChangeMessageVisibilityBatch"])
+def test_empty_batch_names_its_entry_type(query: Any, queue: Any, action: str) -> None:
+    """AWS's EmptyBatchRequest text names the action's entry type, e.g. "There should be at least
+    one SendMessageBatchRequestEntry in the request." (moto and LocalStack reproduce AWS's text)."""
+    url = queue()
+    r = query(action, {"QueueUrl": url})
+    assert r.status == 400, r.text
+    assert r.findtext("q:Error/q:Code") == "AWS.SimpleQueueService.EmptyBatchRequest"
+    assert r.findtext("q:Error/q:Message") == f"There should be at least one {action}RequestEntry in the request."

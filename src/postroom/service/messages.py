@@ -20,6 +20,7 @@ from postroom.core.sqs.validate import (
     validate_batch_entries,
     validate_body,
     validate_dedup_id,
+    validate_fifo_batch,
     validate_group_id,
     validate_int_range,
 )
@@ -167,7 +168,10 @@ class MessageService(ServiceBase):
         the summed size of all messages ≤ 1 MiB); each entry is then accepted or failed
         on its own."""
         queue = await self.resolve(ctx, queue_url)
-        validate_batch_entries([entry_id for entry_id, _ in entries])
+        validate_batch_entries([entry_id for entry_id, _ in entries], "SendMessageBatch")
+        if queue.fifo:  # AWS fails the whole FIFO batch when an entry lacks its group or dedup id
+            validate_fifo_batch([(m.group_id, m.dedup_id) for _, m in entries],
+                                queue.attributes.get("ContentBasedDeduplication") == "true")
         parsed = [_parse_attributes(m) for _, m in entries]
         total = sum(_approximate_size(m, pa) for (_, m), pa in zip(entries, parsed, strict=True))
         if total > MAX_BATCH_BYTES:
@@ -261,7 +265,7 @@ class MessageService(ServiceBase):
     async def delete_batch(self, ctx: RequestContext, queue_url: str,
                            entries: Sequence[tuple[str, str]]) -> list[tuple[str, Exception | None]]:
         queue = await self.resolve(ctx, queue_url)
-        validate_batch_entries([entry_id for entry_id, _ in entries])
+        validate_batch_entries([entry_id for entry_id, _ in entries], "DeleteMessageBatch")
         errors = await self.store.delete(queue, entries, self.clock.now_ms())
         self.stats.add(queue.arn, deleted=sum(1 for e in errors if e is None))
         if queue.fifo:
@@ -287,7 +291,7 @@ class MessageService(ServiceBase):
     async def change_visibility_batch(self, ctx: RequestContext, queue_url: str,
                                       entries: Sequence[tuple[str, str, int]]) -> list[tuple[str, Exception | None]]:
         queue = await self.resolve(ctx, queue_url)
-        validate_batch_entries([entry_id for entry_id, _, _ in entries])
+        validate_batch_entries([entry_id for entry_id, _, _ in entries], "ChangeMessageVisibilityBatch")
         out: list[tuple[str, Exception | None]] = []
         changes: list[tuple[int, VisibilityChange]] = []
         for entry_id, handle, timeout in entries:

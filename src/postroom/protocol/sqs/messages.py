@@ -8,7 +8,6 @@ from typing import Any
 from postroom.core.digest import md5_of_message_attributes
 from postroom.core.message_attributes import select_message_attributes
 from postroom.core.model import MessageAttributeValue, StoredMessage
-from postroom.core.sqs.validate import validate_batch_entries, validate_fifo_batch
 from postroom.protocol.sqs.handler_support import Services, failed_entry
 from postroom.service.context import RequestContext
 from postroom.service.messages import OutgoingMessage, ReceiveOptions, Sent
@@ -45,25 +44,8 @@ async def send_message(svc: Services, ctx: RequestContext, p: Params) -> Result:
     return _sent(await svc.messages.send(ctx, p["QueueUrl"], _outgoing(p)))
 
 
-async def _refuse_incomplete_fifo_batch(svc: Services, ctx: RequestContext, queue_url: str,
-                                       entries: list[tuple[str, OutgoingMessage]]) -> None:
-    """AWS fails a whole FIFO SendMessageBatch, after its batch-shape checks, when an
-    entry lacks MessageGroupId or (without ContentBasedDeduplication) a deduplication id;
-    checked here before anything is stored, so the request changes nothing. (Only a
-    FIFO queue's name ends in ``.fifo``, so other batches skip the lookup.)"""
-    if not queue_url.rstrip("/").endswith(".fifo"):
-        return
-    queue = await svc.messages.resolve(ctx, queue_url)
-    if not queue.fifo:
-        return
-    validate_batch_entries([entry_id for entry_id, _ in entries], "SendMessageBatch")
-    validate_fifo_batch([(m.group_id, m.dedup_id) for _, m in entries],
-                        queue.attributes.get("ContentBasedDeduplication") == "true")
-
-
 async def send_message_batch(svc: Services, ctx: RequestContext, p: Params) -> Result:
     entries = [(e["Id"], _outgoing(e)) for e in p.get("Entries") or []]
-    await _refuse_incomplete_fifo_batch(svc, ctx, p["QueueUrl"], entries)
     results = await svc.messages.send_batch(ctx, p["QueueUrl"], entries)
     ok, failed = [], []
     for entry_id, r in results:
