@@ -24,7 +24,7 @@ from botocore.exceptions import ClientError
 
 from tests.api.conftest import REPO, Server
 from tests.archive.conftest import iso, wait_replay_done
-from tests.sns.conftest import StoreSpec, assert_sns_error, make_sns, new_topic, sub_counts, unique
+from tests.sns.conftest import assert_sns_error, make_sns, new_topic, sub_counts
 from tests.sns.test_platform import outbox
 
 
@@ -220,24 +220,3 @@ def test_outbox_survives_kill9(fresh_sns_server: Server) -> None:
     fresh_sns_server.kill9()
     fresh_sns_server.start()
     assert [e["message_id"] for e in outbox(fresh_sns_server, "sms", number)] == [message_id]
-
-
-def test_outbox_is_shared_by_postgres_nodes(store: StoreSpec, sns_server: Server) -> None:
-    """Several nodes on one PostgreSQL are one bus: a text published through one node is in the
-    outbox read from another, and an endpoint created on one is published to through the other."""
-    if store.kind != "postgres":
-        pytest.skip("several nodes share PostgreSQL only")
-    other = Server(store.root / unique("data-node"), sns_server.extra_args)  # data*: cleaned up
-    other.start()
-    try:
-        a, b = make_sns(sns_server.endpoint), make_sns(other.endpoint)
-        number = phone()
-        message_id = a.publish(PhoneNumber=number, Message="via node a")["MessageId"]
-        assert [e["message_id"] for e in outbox(other, "sms", number)] == [message_id]
-        app = a.create_platform_application(Name=unique("app"), Platform="GCM",
-                                            Attributes={"PlatformCredential": "k"})["PlatformApplicationArn"]
-        endpoint = a.create_platform_endpoint(PlatformApplicationArn=app, Token=unique("tok"))["EndpointArn"]
-        pushed = b.publish(TargetArn=endpoint, Message="via node b")["MessageId"]
-        assert [e["message_id"] for e in outbox(sns_server, "push", None) if e["endpoint_arn"] == endpoint] == [pushed]
-    finally:
-        assert other.stop() == 0
