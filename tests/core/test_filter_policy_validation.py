@@ -1,7 +1,9 @@
 """Filter policy validation: AWS's error messages and complexity limits.
 
-Messages are the ones SNS returned when recorded against AWS (minus the parser position
-suffix), from *Amazon SNS Developer Guide* › "Filter policy constraints in Amazon SNS".
+Messages are the ones SNS returned when recorded against AWS, from *Amazon SNS Developer
+Guide* › "Filter policy constraints in Amazon SNS". The parser position SNS appends to most of
+them (``\n at [Source: …; line: 1, column: N]``) is compared here apart from the reason:
+:func:`_error` gives the reason, :func:`test_parser_position` the whole message.
 """
 
 from __future__ import annotations
@@ -17,11 +19,38 @@ from postroom.errors import InvalidParameterValue
 PREFIX = "Invalid parameter: FilterPolicy: "
 
 
-def _error(policy: Any, scope: str = "MessageAttributes") -> str:
+def _full_error(policy: Any, scope: str = "MessageAttributes") -> str:
     text = policy if isinstance(policy, str) else json.dumps(policy)
     with pytest.raises(InvalidParameterValue) as caught:
         parse_filter_policy(text, scope)
     return caught.value.message
+
+
+def _error(policy: Any, scope: str = "MessageAttributes") -> str:
+    """The reason, without the parser position."""
+    return _full_error(policy, scope).split("\n at [Source: ", 1)[0]
+
+
+@pytest.mark.parametrize(("policy", "column"), [
+    ({"key": [["value"]]}, 10),
+    ({"key": [{"suffix": "value", "prefix": "value2"}]}, 37),
+    ({"key": [{"numeric": ["operator"]}]}, 32),
+    ({"key": [{"numeric": [">", 20, "<", "30"]}]}, 33),
+    ({"key": [{"numeric": []}]}, 22),
+    ({"key_a": "value_one"}, 11),
+])
+def test_parser_position(policy: Any, column: int) -> None:
+    """AWS (LocalStack's test_sns_filter_policy snapshots): the policy re-serialized without
+    whitespace, and the parser's column in it."""
+    compact = json.dumps(policy, separators=(",", ":"))
+    suffix = f'\n at [Source: (String)"{compact}"; line: 1, column: {column}]'
+    assert _full_error(policy, "MessageBody").endswith(suffix)
+
+
+def test_limits_say_no_position() -> None:
+    """AWS: "Filter policy is too complex" and the five-keys limit carry no parser position."""
+    assert _full_error({"store": [str(i) for i in range(151)]}) == PREFIX + "Filter policy is too complex"
+    assert _full_error({f"k{i}": ["v"] for i in range(6)}) == PREFIX + "Filter policy can not have more than 5 keys"
 
 
 @pytest.mark.parametrize(("policy", "reason"), [

@@ -10,11 +10,12 @@ to the same way and must come back "not confirmed".
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 from postroom.probe import probe_of
 from postroom.topology.live import read_live
-from postroom.topology.model import Declared, Queue, Subscription, Topic, Topology, canonical_json
+from postroom.topology.model import Declared, Queue, Sample, Subscription, Topic, Topology, canonical_json
 from postroom.topology.verify import REPLY_QUEUE_PREFIX, verify
 from tests.endpoints import Endpoint
 from tests.topology.conftest import queue_arn, target, topic_arn
@@ -142,20 +143,39 @@ def test_drift_in_attributes_and_extra_live_resources(endpoint: Endpoint, prefix
     assert report.routes == [] and not report.ok
 
 
-def test_filter_policy_route_is_not_probeable_and_health_findings_are_reported(endpoint: Endpoint,
-                                                                               prefix: str) -> None:
+def test_filtered_routes_are_probed_with_a_sample_and_health_findings_are_reported(endpoint: Endpoint,
+                                                                                     prefix: str) -> None:
+    """Issue #14: a route whose filter policy drops the plain probe is probed with a message the
+    policy accepts — derived from the policy, or the subscription's sample: from the file. Only a
+    policy no message can pass stays "not probeable". (Until #14 every filtered route was "not
+    probeable".)"""
     p = prefix
-    policy = json.dumps({"kind": ["order"]})
-    declared = _make(endpoint, p, [("shop", "only-orders", {"FilterPolicy": policy}), ("shop", "all", {})])
+    attrs_policy = json.dumps({"kind": ["order"], "amount": [{"numeric": [">", 100]}]})
+    body_policy = json.dumps({"order": {"kind": [{"prefix": "ord"}]}})
+    impossible = json.dumps({"n": [{"numeric": [">", 5, "<", 5.00001]}]})
+    declared = _make(endpoint, p, [
+        ("shop", "only-orders", {"FilterPolicy": attrs_policy}),
+        ("shop", "by-body", {"FilterPolicy": body_policy, "FilterPolicyScope": "MessageBody",
+                             "RawMessageDelivery": "true"}),
+        ("shop", "impossible", {"FilterPolicy": impossible}),
+        ("shop", "all", {})])
+    key = (p + "shop", "sqs", p + "by-body")
+    declared.topology.subscriptions[key] = replace(declared.topology.subscriptions[key],
+                                                   filter_scope="MessageBody")
+    declared.samples[key] = Sample(body={"order": {"kind": "order-placed", "id": 7}})
     live = read_live(target(endpoint))
 
-    report = verify(declared, live, target(endpoint), probe=True, consume=True, timeout=5)
+    report = verify(declared, live, target(endpoint), probe=True, consume=True, timeout=8)
 
     status = {r.queue: r for r in report.routes}
-    assert status[p + "all"].status == "confirmed"
-    assert status[p + "only-orders"].status == "not probeable" and "filter policy" in status[p + "only-orders"].reason
+    assert status[p + "all"].status == "confirmed", report.render()
+    assert status[p + "only-orders"].status == "confirmed", report.render()
+    assert status[p + "by-body"].status == "confirmed", report.render()
+    assert status[p + "impossible"].status == "not probeable", report.render()
+    assert "sample:" in status[p + "impossible"].reason
     assert report.ok, report.render()  # not probeable is reported, not a failure
-    assert _drain(endpoint, p + "only-orders") == [], "the filter dropped the probe: nothing left behind"
+    for queue in ("only-orders", "by-body", "impossible", "all"):
+        assert _drain(endpoint, p + queue) == [], f"{queue}: verify answered and deleted every probe"
     # health: queues created without a Policy → QUEUE-POLICY info (AWS would refuse deliveries)
     assert {f.check for f in report.health} == {"QUEUE-POLICY"}
     assert all(f.severity == "info" for f in report.health)

@@ -23,6 +23,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "replays": "postroom.cli.replay",
     "audit": "postroom.cli.audit",
     "outbox": "postroom.cli.outbox",
+    "watch": "postroom.cli.watch",
 }
 
 

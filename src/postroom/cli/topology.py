@@ -68,6 +68,20 @@ def _finding_lines(findings: list[Finding]) -> list[str]:
     return out
 
 
+def route_table(routes: list[dict[str, str]]) -> list[str]:
+    """The plan's short route table (route, before, after), lost routes first and marked ✗."""
+    if not routes:
+        return []
+    marks = {"lost": "✗", "retired": "–", "changed": "~", "moved": "→", "new": "+"}
+    width = min(60, max(len("route"), *(len(r["route"]) for r in routes)))
+    before_width = min(30, max(len("before"), *(len(r["before"]) for r in routes)))
+    out = [f"    {'route':<{width}}  {'before':<{before_width}}  after"]
+    for r in routes:
+        line = f"  {marks.get(r['status'], ' ')} {r['route']:<{width}}  {r['before']:<{before_width}}  {r['after']}"
+        out.append(click.style(line, fg="red", bold=True) if r["status"] == "lost" else line)
+    return out
+
+
 @click.command()
 @click.option("-f", "--file", "file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="The postroom.yaml to plan from.")
@@ -96,6 +110,19 @@ def plan(file: Path, env: str | None, out: Path | None, author: str | None, endp
     where = f"{target['endpoint_url'] or 'AWS'} (account {target['account']}, region {target['region']})"
     click.echo(f"Plan for {'environment ' + declared.environment if declared.environment else file.name} "
                f"against {where}:")
+    # the summary first: what blocks the plan, and every route it changes (the long lists follow)
+    if result.errors:
+        click.echo(click.style(f"\nBlocking ({len(result.errors)}) — apply will refuse this plan:", fg="red",
+                               bold=True))
+        for line in _finding_lines(result.errors):
+            click.echo(line)
+    routes = [r.as_dict() for r in result.routes]
+    if routes:
+        lost = sum(r["status"] == "lost" for r in routes)
+        click.echo(f"\nRoutes ({len(routes)} changed" + (f", {lost} LOST" if lost else "") + "):")
+        for line in route_table(routes):
+            click.echo(line)
+    click.echo("\nChanges:")
     if changes:
         for step in changes:
             click.echo(_step_line(step))
@@ -105,9 +132,10 @@ def plan(file: Path, env: str | None, out: Path | None, author: str | None, endp
                    f"{counts['delete']} to delete" + (f" — {n_destructive} DESTRUCTIVE" if n_destructive else ""))
     else:
         click.echo("  No changes: the live state matches the file.")
-    if result.findings:
+    others = [f for f in result.findings if f.severity != "error"]
+    if others:
         click.echo("\nFindings:")
-        for line in _finding_lines(result.findings):
+        for line in _finding_lines(others):
             click.echo(line)
     for finding, override in result.silenced:
         click.echo(f"  silenced {finding.check} on {override.resource} ({override.reason})")
@@ -115,7 +143,9 @@ def plan(file: Path, env: str | None, out: Path | None, author: str | None, endp
         target["accounting_url"] = accounting_url(aws.endpoint_url)
         saved = make_plan(declared=declared, live=live, changes=changes, findings=result.findings,
                           silenced=result.silenced, file_path=file, author=author or default_identity(),
-                          target=target)
+                          target=target, routes=routes,
+                          related=({lk.old for lk in result.likely if lk.kind == "queue"},
+                                   {lk.old for lk in result.likely if lk.kind == "topic"}))
         saved.save(out)
         click.echo(f"\nPlan saved to {out} (plan_hash {saved.plan_hash[:12]}, author {saved.author}).")
     if result.errors:

@@ -307,10 +307,15 @@ def _q_compile(shape: Shape, memo: dict[str, QConv]) -> QConv:
 
 def _q_list(shape: ListShape, memo: dict[str, QConv]) -> QConv:
     """Converts the indexed group of a list (already located by the parent); None when
-    the group has no indexed element."""
+    the group has no indexed element. A list of strings may also come as one un-indexed
+    ``Name=value``, a one-element list: boto 2 sends ``AttributeName=All`` and
+    ``AWSAccountId=…``/``ActionName=…`` that way, and AWS served it."""
     conv = _q_compile(shape.member, memo)
+    scalar = shape.member.type_name == "string"
 
     def list_(node: Any, name: str) -> Any:
+        if scalar and type(node) is str:
+            return [conv(node, name)] if node else None
         items = _indexed(node, name)
         return [conv(x, name) for x in items] if items else None
     return list_
@@ -326,8 +331,11 @@ def _q_map(shape: MapShape, memo: dict[str, QConv]) -> QConv:
     def map_(node: Any, name: str) -> Any:
         if not flattened:
             node = node.get("entry") if type(node) is dict else None
+        entries = _indexed(node, name)
+        if not entries and flattened and type(node) is dict and kname in node:
+            entries = [node]  # one un-indexed entry, ``Attribute.Name``/``Attribute.Value`` (boto 2)
         out = {}
-        for entry in _indexed(node, name):
+        for entry in entries:
             if type(entry) is not dict:
                 continue
             if kname not in entry:

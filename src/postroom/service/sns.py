@@ -188,6 +188,8 @@ class SnsService:
         fifo_queue = False
         if protocol == "sqs":
             fifo_queue = parse_queue_arn(endpoint, "Endpoint").name.endswith(".fifo")
+        elif protocol == "application":
+            await self._check_platform_endpoint(topic, endpoint)
         sa.check_fifo_compatibility(topic.fifo, protocol, fifo_queue)
         attrs = sa.subscribe_attributes(protocol, dict(attributes or {}), topic_fifo=topic.fifo, endpoint=endpoint)
         confirmed = protocol in AUTO_CONFIRMED  # sqs, sms, application; email waits for its link
@@ -206,6 +208,22 @@ class SnsService:
         if not saved.confirmed and saved.sub_id == sub.sub_id:
             await self._send_confirmation(ctx, topic, saved)
         return saved
+
+    async def _check_platform_endpoint(self, topic: Topic, endpoint: str) -> None:
+        """AWS: an ``application`` subscription to a platform endpoint that does not exist (never
+        created, or deleted) is InvalidParameter "Invalid parameter: Endpoint Reason: Endpoint
+        does not exist for endpoint arn<ARN>" — AWS's text, without a space before the ARN
+        (reported from AWS in getmoto/moto#7518; moto's test_publish_to_deleted_platform_endpoint,
+        run against AWS in getmoto/moto#7584). A subscription the topic already has to that
+        endpoint is still answered, Subscribe being idempotent (moto's notes from the same
+        AWS runs: "existing subscriptions are still found if an endpoint is deleted")."""
+        if await self.store.get_endpoint(endpoint) is not None:
+            return
+        current = await self.store.subscriptions_of(topic, fresh=True)
+        if any(s.protocol == "application" and s.endpoint == endpoint for s in current.subscriptions):
+            return
+        raise InvalidParameter(
+            f"Invalid parameter: Endpoint Reason: Endpoint does not exist for endpoint arn{endpoint}")
 
     async def _send_confirmation(self, ctx: RequestContext, topic: Topic, sub: Subscription) -> None:
         """AWS: an HTTP/HTTPS endpoint receives a SubscriptionConfirmation POST and must

@@ -174,6 +174,7 @@ class PlatformService:
             if chosen is None:
                 raise InvalidParameter("Invalid parameter: Message Structure - No default entry in JSON message body")
             message = chosen
+        sms.validate_sms_message(message)
         message_id = self.sns.settings.new_id()
         now = self.clock.now_ms()
         if await self.store.get_sms_number(ctx.account, ctx.region, sms.OPTED_OUT, number) is None:

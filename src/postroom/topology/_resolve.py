@@ -19,7 +19,7 @@ from typing import Any, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from postroom.core import limits
-from postroom.core.sns.filter_policy import parse_filter_policy
+from postroom.core.sns.filter_policy import matches_attributes, matches_body, parse_filter_policy
 from postroom.errors import PostroomError
 from postroom.topology._problems import Problem
 from postroom.topology._yamltree import Path, line_of, render_path
@@ -30,6 +30,8 @@ from postroom.topology.model import (
     Producer,
     Queue,
     RedriveAllow,
+    Retirement,
+    Sample,
     Subscription,
     SubscriptionKey,
     Topic,
@@ -47,6 +49,7 @@ from postroom.topology.schema import (
     JSON_ATTRIBUTES,
     QUEUE_CHOICES,
     QUEUE_KEYS,
+    ROUTE_CHECKS,
     TOPIC_CHOICES,
     TOPIC_KEYS,
     choice_fix,
@@ -90,6 +93,9 @@ class _Resolver:
         self.env = env
         self.problems: list[Problem] = []
         self.overrides: list[CheckOverride] = []
+        self.unrelated: dict[str, frozenset[str]] = {}
+        self.samples: dict[SubscriptionKey, Sample] = {}
+        self.retired: list[Retirement] = []
         self.names: dict[Kind, set[str]] = {"queue": set(_section(doc, "queues", dict)),
                                             "topic": set(_section(doc, "topics", dict))}
 
@@ -133,7 +139,13 @@ class _Resolver:
         for index, spec in enumerate(_section(self.doc, "checks", list)):
             path = ("checks", index)
             self._guard(path, partial(self._override, spec.get("check"), spec.get("resource", "*"), spec, path))
+        for index, spec in enumerate(_section(self.doc, "retire", list)):
+            path = ("retire", index)
+            self._guard(path, partial(self._retire, spec, path, topology))
         declared.overrides = tuple(self.overrides)
+        declared.unrelated = dict(self.unrelated)
+        declared.samples = dict(self.samples)
+        declared.retired = tuple(self.retired)
         return declared
 
     def _guard(self, path: Path, build: Callable[[], T]) -> T | None:
@@ -278,6 +290,7 @@ class _Resolver:
             self.add((*path, "max_receive_count"), "max_receive_count without a dlq has no effect",
                      "add dlq: <declared queue>, or remove max_receive_count")
         self._check_overrides(spec, path, name)
+        self._unrelated(name, spec, path)
         return Queue(name=name, attributes=attributes, dlq=dlq, max_receive_count=count,
                      redrive_allow=self._redrive_allow(spec.get("redrive_allow"), (*path, "redrive_allow")),
                      tags=self._tags(spec, path), replaces=self._replaces(name, spec, path))
@@ -302,9 +315,22 @@ class _Resolver:
             self.add((*path, "replaces"), f"'{name}' cannot replace itself", "name the old resource it takes over from")
         return str(replaces) if replaces is not None else None
 
+    def _unrelated(self, name: str, spec: Mapping[str, Any], path: Path) -> None:
+        names = [str(n) for n in spec.get("unrelated_to") or ()]
+        for index, other in enumerate(names):
+            if other == name:
+                self.add((*path, "unrelated_to", index), f"'{name}' cannot be unrelated to itself",
+                         "name the live resource this one must not be taken as replacing")
+            elif other == spec.get("replaces"):
+                self.add((*path, "unrelated_to", index), f"'{name}' both replaces and is unrelated to '{other}'",
+                         "keep one of the two")
+        if names:
+            self.unrelated[name] = frozenset(names)
+
     def _topic(self, name: str, spec: Mapping[str, Any], path: Path) -> Topic:
         attributes = self._attributes("topic", name, spec, path, TOPIC_KEYS, TOPIC_CHOICES)
         self._check_overrides(spec, path, name)
+        self._unrelated(name, spec, path)
         return Topic(name=name, attributes=attributes, tags=self._tags(spec, path),
                      replaces=self._replaces(name, spec, path))
 
@@ -343,7 +369,51 @@ class _Resolver:
             self._ref("queue", dlq, (*path, "dlq"), "subscription dead-letter queue")
             fields["dlq"] = dlq
         self._check_overrides(spec, path, f"{topic} → {target}")
+        if "sample" in spec:
+            sample = self._sample(spec["sample"] or {}, fields, (*path, "sample"))
+            if sample is not None:
+                self.samples[(str(topic), protocol, target)] = sample
         return Subscription(topic=topic, protocol=protocol, endpoint=target, **fields) if ok else None
+
+    def _sample(self, spec: Mapping[str, Any], fields: Mapping[str, Any], path: Path) -> Sample | None:
+        """A subscription's probe sample; it must pass the subscription's filter policy (else its
+        probe would be dropped and the route reported unconfirmed for the wrong reason)."""
+        attributes: list[tuple[str, str, str]] = []
+        for name, value in (spec.get("attributes") or {}).items():
+            if name == "postroom-probe":
+                self.add((*path, "attributes", name), "'postroom-probe' is the probe's own attribute",
+                         "use another attribute name")
+                return None
+            if isinstance(value, bool):
+                self.add((*path, "attributes", name), "a message attribute is a string, a number or a list",
+                         f"write {name}: \"{str(value).lower()}\" (a String) or {name}: [{str(value).lower()}] "
+                         "(a String.Array)")
+                return None
+            if isinstance(value, list):
+                attributes.append((name, "String.Array", json.dumps(value)))
+            elif isinstance(value, int | float):
+                attributes.append((name, "Number", str(value)))
+            else:
+                attributes.append((name, "String", str(value)))
+        body = spec.get("body")
+        sample = Sample(attributes=tuple(attributes), body=body if isinstance(body, dict | str) else None)
+        policy_text = fields.get("filter_policy")
+        if policy_text:
+            try:
+                policy = parse_filter_policy(policy_text, fields["filter_scope"])
+            except PostroomError:
+                return sample  # the filter policy's own problem is reported
+            if fields["filter_scope"] == "MessageBody":
+                text = json.dumps(body) if isinstance(body, dict) else str(body or "")
+                passes = matches_body(policy, text)
+            else:
+                passes = matches_attributes(policy, sample.attribute_map())
+            if not passes:
+                where = "body" if fields["filter_scope"] == "MessageBody" else "message attributes"
+                self.add(path, f"the sample does not pass the subscription's filter policy ({where}): its probe "
+                         "would be dropped", "change the sample so that the filter accepts it, or remove it "
+                         "(verify --probe then derives one)")
+        return sample
 
     def _filter_policy(self, value: Any, scope: str, path: Path) -> str | None:
         text = self._json(value, path, "filter_policy")
@@ -389,4 +459,51 @@ class _Resolver:
             self.add(path, f"the override of {check} has an empty reason",
                      "say why the check does not apply here: a silence is reviewed like a change")
             return
+        if spec.get("severity") not in ("error", "warning", "info", "off"):
+            return  # reported by the schema
+        if check in ROUTE_CHECKS and resource.strip() == "*":
+            self.add(path, f"{check} cannot be overridden for every resource at once: a lost route is accepted "
+                     "route by route", "name the route (resource: \"orders → audit\"), the queue or the topic, or "
+                     "list it under retire: with its reason")
+            return
         self.overrides.append(CheckOverride(check=check, resource=resource, severity=spec["severity"], reason=reason))
+
+    def _retire(self, spec: Mapping[str, Any], path: Path, topology: Topology) -> None:
+        """A ``retire:`` entry: a route (topic + queue/endpoint), a queue or a topic the file drops on
+        purpose. It accepts the route-loss findings that name it (ROUTE-LOSS, MIGRATION-GAP, and
+        DESTRUCTIVE for a whole queue or topic) as info, with its reason."""
+        topic, queue, endpoint = spec.get("topic"), spec.get("queue"), spec.get("endpoint")
+        reason = str(spec["reason"]).strip()
+        if not reason:
+            self.add((*path, "reason"), "the retirement has an empty reason",
+                     "say why this route may be dropped: it is reviewed with the plan")
+            return
+        if queue is not None and endpoint is not None:
+            self.add(path, "a retired route goes to a queue or to an endpoint, not both",
+                     "keep queue: or endpoint:, or write two entries")
+            return
+        target = queue if queue is not None else endpoint
+        if topic is None and target is None:
+            self.add(path, "retire: names nothing", "add topic: and queue: (a route), or only queue: or only topic:")
+            return
+        if endpoint is not None and topic is None:
+            self.add(path, "an endpoint is retired as a route of a topic", "add topic: <the topic it is subscribed to>")
+            return
+        checks: tuple[str, ...]
+        if topic is not None and target is not None:
+            kind: Literal["route", "queue", "topic"] = "route"
+            resource = f"{topic} → {target}"
+            checks = ("ROUTE-LOSS", "MIGRATION-GAP")
+            protocol = "sqs" if queue is not None else urlsplit(str(endpoint)).scheme.lower()
+            if (str(topic), protocol, str(target)) in topology.subscriptions:
+                self.add(path, f"the route {resource} is retired but still declared under subscriptions:",
+                         "remove the subscription, or this retire: entry")
+                return
+        elif target is not None:
+            kind, resource, checks = "queue", str(target), ("ROUTE-LOSS", "MIGRATION-GAP", "DESTRUCTIVE")
+        else:
+            kind, resource, checks = "topic", str(topic), ("ROUTE-LOSS", "MIGRATION-GAP", "DESTRUCTIVE")
+        self.retired.append(Retirement(resource=resource, reason=reason, kind=kind))
+        for check in checks:
+            self.overrides.append(CheckOverride(check=check, resource=resource, severity="info",
+                                                reason=f"retired: {reason}", retire=True))

@@ -1,6 +1,7 @@
 """``postroom checklist plan.json``: the plan as a Markdown checklist for the human review of the
-change — what changes (destructive steps first, in bold), the findings, the approvals, what to
-watch once it is applied, and how to roll it back.
+change — first what blocks it and the routes it changes (route, before, after; lost routes first),
+then what changes (destructive steps first, in bold), the findings, the approvals, what to watch
+once it is applied, and how to roll it back.
 
 The incident behind postroom was a hand-made change that dropped one subscriber and that no one
 else looked at; this page is what the second pair of eyes reads, and what the person applying
@@ -101,6 +102,18 @@ def render_checklist(plan: Plan) -> str:
               f"- Against `{plan.target.get('endpoint_url') or 'AWS'}`, region `{plan.target.get('region')}`, "
               f"account `{plan.target.get('account')}`", ""]
 
+    if plan.blocking:
+        lines += [f"## Blocking — apply will refuse this plan ({len(plan.blocking)})", ""]
+        lines += [f"- **{f.check}**: {f.message} — fix: {f.fix}" for f in plan.blocking] + [""]
+    if plan.routes:
+        lines += [f"## Routes ({len(plan.routes)} changed)", "", "| | route | before | after |",
+                  "| --- | --- | --- | --- |"]
+        marks = {"lost": "**LOST**", "retired": "retired", "changed": "changed", "moved": "moved", "new": "new"}
+        for r in plan.routes:
+            cells = [marks.get(r["status"], r["status"]), f"`{r['route']}`", r["before"], r["after"]]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("")
+
     destructive = [(i, s) for i, s in enumerate(plan.steps) if s.destructive]
     others = [(i, s) for i, s in enumerate(plan.steps) if not s.destructive]
     lines += [f"## What changes ({len(plan.steps)} step(s), applied in this order)", ""]
@@ -118,6 +131,8 @@ def render_checklist(plan: Plan) -> str:
     if not plan.findings:
         lines.append("None.")
     for f in plan.findings:
+        if f.severity == "error":
+            continue  # listed under Blocking above
         lines.append(f"- **{f.severity} {f.check}**: {f.message} — fix: {f.fix}")
     for entry in plan.silenced:
         sf, so = entry["finding"], entry["override"]

@@ -203,6 +203,7 @@ class CheckOverride:
     resource: str
     severity: Severity | Literal["off"]
     reason: str
+    retire: bool = False  # made from a ``retire:`` entry (the reason then starts with "retired:")
 
 
 @dataclass
@@ -218,6 +219,35 @@ class Declared:
     # glob patterns of live names this file manages; live resources outside them are never deleted
     scope: tuple[str, ...] = ("*",)
     source: str = "postroom.yaml"
+    # ``retire:`` entries: routes, queues and topics the file drops on purpose, each with its reason
+    retired: tuple[Retirement, ...] = ()
+    # ``unrelated_to:`` on a topic or queue: name → live names it must not be taken as replacing
+    unrelated: dict[str, frozenset[str]] = field(default_factory=dict)
+    # ``sample:`` on a subscription: the message verify --probe sends along that route
+    samples: dict[SubscriptionKey, Sample] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Retirement:
+    """One ``retire:`` entry: a route (``topic`` + ``queue``/``endpoint``), a whole queue or a whole
+    topic that the plan may drop, and why. ``resource`` is how findings name it (``topic → queue``,
+    or the queue's / topic's name)."""
+
+    resource: str
+    reason: str
+    kind: Literal["route", "queue", "topic"] = "route"
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A sample message for probing a filtered route: SNS message attributes as
+    ``name → (DataType, StringValue)`` and/or a body (a JSON object, or text)."""
+
+    attributes: tuple[tuple[str, str, str], ...] = ()
+    body: dict[str, Any] | str | None = None
+
+    def attribute_map(self) -> dict[str, tuple[str, str]]:
+        return {name: (data_type, value) for name, data_type, value in self.attributes}
 
 
 @dataclass(frozen=True)
@@ -230,15 +260,20 @@ class Finding:
     message: str
     resources: tuple[str, ...]
     fix: str
+    # set when an override (``checks:`` or ``retire:``) changed the severity: its reason
+    accepted: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
-        return {"check": self.check, "severity": self.severity, "message": self.message,
-                "resources": list(self.resources), "fix": self.fix}
+        d: dict[str, Any] = {"check": self.check, "severity": self.severity, "message": self.message,
+                             "resources": list(self.resources), "fix": self.fix}
+        if self.accepted is not None:  # absent otherwise, so plans made before it keep their hash
+            d["accepted"] = self.accepted
+        return d
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> Finding:
         return Finding(check=d["check"], severity=d["severity"], message=d["message"],
-                       resources=tuple(d["resources"]), fix=d["fix"])
+                       resources=tuple(d["resources"]), fix=d["fix"], accepted=d.get("accepted"))
 
 
 ChangeAction = Literal["create", "update", "delete"]

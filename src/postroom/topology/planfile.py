@@ -11,10 +11,11 @@ edits the plan afterwards, the recomputed hash differs from the stored one and f
 approval's, and apply refuses, naming the stale approval.
 
 The fingerprint covers only the resources the plan is about — the declared queues and topics, the
-ones a step touches, the ones named by ``replaces:``, and every subscription of those topics or to
-those queues — so a change to an unrelated queue elsewhere in the account does not invalidate a
-plan, while a hand-made change to any of these (an attribute, a tag, a subscription appearing or
-going away on an old topic) does. Queue depth is not part of it: messages flow all the time.
+ones a step touches, the ones named by ``replaces:`` or recognised as replaced
+(LIKELY-REPLACEMENT), and every subscription of those topics or to those queues — so a change to
+an unrelated queue elsewhere in the account does not invalidate a plan, while a hand-made change to
+any of these (an attribute, a tag, a subscription appearing or going away on an old topic) does.
+Queue depth is not part of it: messages flow all the time.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from postroom.awsclient import AwsTarget
 from postroom.topology.diff import queue_doc, subscription_doc, topic_doc
 from postroom.topology.live import client
 from postroom.topology.model import Change, CheckOverride, Declared, Finding, SubscriptionKey, Topology
+from postroom.topology.schema import ROUTE_CHECKS
 
 FORMAT_VERSION = 1
 
@@ -101,12 +103,14 @@ def _sub_state(live: Topology, key: SubscriptionKey) -> dict[str, Any] | None:
             "pending": s.arn == "PendingConfirmation"}
 
 
-def watched(declared: Declared, changes: list[Change]) -> tuple[list[str], list[str], list[SubscriptionKey]]:
-    """The queues, topics and subscriptions a plan is about (see the module docstring)."""
+def watched(declared: Declared, changes: list[Change], related: tuple[set[str], set[str]] = (set(), set())
+            ) -> tuple[list[str], list[str], list[SubscriptionKey]]:
+    """The queues, topics and subscriptions a plan is about (see the module docstring); ``related``
+    adds (queues, topics) its checks judged too — the old side of a recognised migration."""
     t = declared.topology
-    queues = set(t.queues) | {q.replaces for q in t.queues.values() if q.replaces}
+    queues = set(t.queues) | {q.replaces for q in t.queues.values() if q.replaces} | related[0]
     queues |= {q.dlq for q in t.queues.values() if q.dlq}
-    topics = set(t.topics) | {x.replaces for x in t.topics.values() if x.replaces}
+    topics = set(t.topics) | {x.replaces for x in t.topics.values() if x.replaces} | related[1]
     subs: set[SubscriptionKey] = set(t.subscriptions)
     for s in t.subscriptions.values():
         topics.add(s.topic)
@@ -169,13 +173,19 @@ class Plan:
     approvals: list[Approval] = field(default_factory=list)
     plan_hash: str = ""
     format: int = FORMAT_VERSION
+    # the route table (route, before, after, status); None in plans made before it existed
+    routes: list[dict[str, str]] | None = None
 
     def body(self) -> dict[str, Any]:
-        """Everything the plan_hash covers: all but the approvals and the hash."""
-        return {"format": self.format, "created_at": self.created_at, "author": self.author,
+        """Everything the plan_hash covers: all but the approvals and the hash. ``routes`` only when
+        present, so that a plan made before it existed keeps its hash (and its approvals)."""
+        body = {"format": self.format, "created_at": self.created_at, "author": self.author,
                 "environment": self.environment, "protected": self.protected, "file": self.file,
                 "target": self.target, "live": self.live, "steps": [c.as_dict() for c in self.steps],
                 "findings": [f.as_dict() for f in self.findings], "silenced": self.silenced}
+        if self.routes is not None:
+            body["routes"] = self.routes
+        return body
 
     def compute_hash(self) -> str:
         return sha256_text(canonical(self.body()))
@@ -214,7 +224,7 @@ class Plan:
                         steps=[Change.from_dict(c) for c in d["steps"]],
                         findings=[Finding.from_dict(f) for f in d["findings"]], silenced=d["silenced"],
                         approvals=[Approval(**a) for a in d.get("approvals", [])], plan_hash=d["plan_hash"],
-                        format=d["format"])
+                        format=d["format"], routes=d.get("routes"))
         except (KeyError, TypeError, AttributeError) as e:
             raise PlanError(f"{path}: not a postroom plan (missing or malformed {e})") from e
 
@@ -244,8 +254,9 @@ def accounting_url(endpoint_url: str | None) -> str | None:
 
 def make_plan(*, declared: Declared, live: Topology, changes: list[Change], findings: list[Finding],
               silenced: list[tuple[Finding, CheckOverride]], file_path: Path, author: str,
-              target: dict[str, Any]) -> Plan:
-    queues, topics, subs = watched(declared, changes)
+              target: dict[str, Any], routes: list[dict[str, str]] | None = None,
+              related: tuple[set[str], set[str]] = (set(), set())) -> Plan:
+    queues, topics, subs = watched(declared, changes, related)
     resources = fingerprint(live, queues, topics, subs)
     plan = Plan(
         created_at=now_iso(), author=author, environment=declared.environment, protected=declared.protected,
@@ -255,16 +266,28 @@ def make_plan(*, declared: Declared, live: Topology, changes: list[Change], find
         steps=changes, findings=findings,
         silenced=[{"finding": f.as_dict(), "override": {"check": o.check, "resource": o.resource,
                                                          "severity": o.severity, "reason": o.reason}}
-                  for f, o in silenced])
+                  for f, o in silenced],
+        routes=routes if routes is not None else [])
     plan.plan_hash = plan.compute_hash()
     return plan
 
 
 # ---- approvals --------------------------------------------------------------------------------
 
+def accepted_route_losses(plan: Plan) -> list[str]:
+    """The lost routes this plan accepts (a ``retire:`` entry or an override naming them): the
+    resource each names first, with the reason."""
+    out = [f"{e['finding']['resources'][0]} ({e['override']['reason']})" for e in plan.silenced
+           if e["finding"]["check"] in ROUTE_CHECKS]
+    out += [f"{f.resources[0]} ({f.accepted})" for f in plan.findings
+            if f.check in ROUTE_CHECKS and f.accepted is not None and f.severity != "error"]
+    return out
+
+
 def approval_reason(plan: Plan) -> str | None:
     """Why this plan needs a second person's approval (None: it does not). The policy: any
-    destructive step, or any subscription change in an environment marked ``protected``."""
+    destructive step, or — in an environment marked ``protected`` — any subscription change or any
+    lost route the file accepts (``retire:`` or an override), step or no step."""
     destructive = [c for c in plan.steps if c.destructive]
     if destructive:
         return f"{len(destructive)} destructive step(s), e.g. {destructive[0].action} {destructive[0].kind} " \
@@ -273,6 +296,10 @@ def approval_reason(plan: Plan) -> str | None:
         subs = [c for c in plan.steps if c.kind == "subscription"]
         if subs:
             return f"{len(subs)} subscription change(s) in protected environment {plan.environment or '?'}"
+        accepted = accepted_route_losses(plan)
+        if accepted:
+            return (f"{len(accepted)} lost route(s) accepted by the file in protected environment "
+                    f"{plan.environment or '?'}, e.g. {accepted[0]}")
     return None
 
 

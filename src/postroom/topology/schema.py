@@ -24,11 +24,16 @@ from postroom.core import limits
 from postroom.topology.model import QUEUE_ATTRIBUTES, TOPIC_ATTRIBUTES
 
 CHECK_IDS: Final[tuple[str, ...]] = (
-    "MISSING-ROUTE", "MIGRATION-GAP", "FIFO-MISMATCH", "ORPHAN-TOPIC", "ORPHAN-QUEUE", "NO-DLQ",
+    "MISSING-ROUTE", "MIGRATION-GAP", "ROUTE-LOSS", "LIKELY-REPLACEMENT", "FIFO-MISMATCH", "ORPHAN-TOPIC",
+    "ORPHAN-QUEUE", "NO-DLQ",
     "RAW-DELIVERY-CHANGE", "FILTER-CHANGE", "DESTRUCTIVE",
     "QUEUE-MISSING", "QUEUE-POLICY", "DLQ-TYPE", "REPLAY-PAUSED", "DRIFT",
 )
 """Every check id an override may name (plan checks, then the health checks of plan and verify)."""
+
+ROUTE_CHECKS: Final = frozenset({"ROUTE-LOSS", "MIGRATION-GAP"})
+"""Checks whose findings are lost routes: they are accepted only resource by resource (a ``retire:``
+entry or an override naming the route, queue or topic), never by an override on ``*``."""
 
 QUEUE_KEYS: Final[dict[str, str]] = {
     "visibility_timeout": "VisibilityTimeout",
@@ -122,6 +127,7 @@ SCHEMA: Final[dict[str, Any]] = {
         "consumers": {"type": ["object", "null"], "additionalProperties": {"$ref": "#/$defs/consumer"}},
         "producers": {"type": ["object", "null"], "additionalProperties": {"$ref": "#/$defs/producer"}},
         "checks": {"type": ["array", "null"], "items": {"$ref": "#/$defs/file_check"}},
+        "retire": {"type": ["array", "null"], "items": {"$ref": "#/$defs/retire"}},
     },
     "$defs": {
         "variables": {"type": "object", "additionalProperties": _SCALAR,
@@ -151,6 +157,7 @@ SCHEMA: Final[dict[str, Any]] = {
             }, required=("permission",)),
             "tags": _TAGS,
             "replaces": _NAME,
+            "unrelated_to": _NAMES,
             "checks": {"$ref": "#/$defs/checks"},
         }, nullable=True),
         "topic": _closed({
@@ -162,6 +169,7 @@ SCHEMA: Final[dict[str, Any]] = {
             "attributes": _closed({name: _ATTRIBUTE_VALUE for name in TOPIC_ATTRIBUTES}),
             "tags": _TAGS,
             "replaces": _NAME,
+            "unrelated_to": _NAMES,
             "checks": {"$ref": "#/$defs/checks"},
         }, nullable=True),
         "subscription": _closed({
@@ -172,8 +180,19 @@ SCHEMA: Final[dict[str, Any]] = {
             "filter_policy": _JSON_DOC,
             "filter_scope": {"enum": list(FILTER_SCOPES)},
             "dlq": _NAME,
+            "sample": _closed({
+                "attributes": {"type": "object", "maxProperties": 9,
+                               "additionalProperties": {"type": ["string", "number", "array"]}},
+                "body": {"type": ["object", "string"]},
+            }),
             "checks": {"$ref": "#/$defs/checks"},
         }, required=("topic",)),
+        "retire": _closed({
+            "topic": _NAME,
+            "queue": _NAME,
+            "endpoint": _NAME,
+            "reason": {"type": "string", "minLength": 1},
+        }, required=("reason",)),
         "consumer": _closed({"queue": _NAME, "receives": _NAMES}, required=("queue",)),
         "producer": _closed({"publishes": _NAMES, "sends": _NAMES}, nullable=True),
         "file_check": _closed({
@@ -196,6 +215,7 @@ _REQUIRED_FIXES: Final = {
     "check": "add check: <CHECK-ID>",
     "permission": "add permission: allowAll | denyAll | byQueue",
 }
+_REQUIRED_FIXES_RETIRE: Final = "add reason: \"…\" saying why this route may be dropped (it is reviewed with the plan)"
 _RENAMED: Final[dict[str, str]] = {
     **{aws: key for key, aws in {**TOPIC_KEYS, **QUEUE_KEYS}.items()},
     "maxReceiveCount": "max_receive_count", "deadLetterTargetArn": "dlq", "RawMessageDelivery": "raw",
@@ -260,7 +280,9 @@ def _explain(error: ValidationError) -> Iterator[tuple[tuple[str | int, ...], st
     if validator == "required" and isinstance(error.instance, dict):
         for key in expected:
             if key not in error.instance:
-                yield path, f"'{key}' is required here", _REQUIRED_FIXES.get(key, f"add '{key}:'")
+                fix = _REQUIRED_FIXES_RETIRE if path[:1] == ("retire",) and key == "reason" else \
+                    _REQUIRED_FIXES.get(key, f"add '{key}:'")
+                yield path, f"'{key}' is required here", fix
         return
     if validator in ("minimum", "maximum"):
         lo, hi = schema["minimum"], schema["maximum"]

@@ -12,19 +12,23 @@
    message as soon as its pass over the queue ends (ChangeMessageVisibility 0 — that message's
    ApproximateReceiveCount grows by one). The reply queue is deleted at the end.
 
-A route whose subscription has a filter policy is published to like every other, but a probe
-carries no application attributes, so the filter usually drops it: such a route is reported "not
-probeable" unless the probe does arrive. HTTP(S) routes are not probed (probes are answered from
-SQS queues).
+A route whose subscription has a filter policy gets a probe of its own, meant for its queue, that
+carries a sample message the policy accepts: the subscription's ``sample:`` from the file, else one
+derived from the policy (:mod:`.probe_samples`) — sample attributes next to the probe's attribute,
+a sample body with the probe's key added. Only when no sample can be derived is the route "not
+probeable". HTTP(S) routes are not probed (probes are answered from SQS queues).
 """
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from botocore.exceptions import ClientError
 
 from postroom.awsclient import AwsTarget
 from postroom.probe import REPLY_QUEUE_PREFIX, Probe, Reply, probe_of, reply
@@ -36,10 +40,12 @@ from postroom.topology.model import (
     CheckOverride,
     Declared,
     Finding,
+    Sample,
     Subscription,
     SubscriptionKey,
     Topology,
 )
+from postroom.topology.probe_samples import PROBE_MARKER, body_object, derive_sample, dumps
 
 __all__ = ["REPLY_QUEUE_PREFIX", "RouteResult", "VerifyReport", "verify"]
 # verify --consume releases at most this many non-probe messages per queue, then gives up on that
@@ -136,6 +142,21 @@ def drift_finding(c: Change) -> Finding:
     return Finding("DRIFT", CHECKS["DRIFT"].severity, msg, (name, *c.key), CHECKS["DRIFT"].fix)
 
 
+def sampled_publish_args(probe: Probe, topic_arn: str, sample: Sample) -> dict[str, Any]:
+    """SNS Publish arguments for ``probe`` carrying ``sample``: the sample's message attributes next
+    to the probe's own, and the sample's body (a JSON object) with the probe's key added — so a
+    filter on either scope sees the sample and every receiver still recognises the probe."""
+    args = probe.publish_args(topic_arn)
+    for name, data_type, value in sample.attributes:
+        args["MessageAttributes"][name] = {"DataType": data_type, "StringValue": value}
+    body = body_object(sample)
+    if body is not None:
+        args["Message"] = dumps({**body, PROBE_MARKER: json.loads(probe.encode())})
+    elif isinstance(sample.body, str) and sample.body:
+        args["Message"] = sample.body  # not JSON: the probe travels in its attribute
+    return args
+
+
 def verify(declared: Declared, live: Topology, aws: AwsTarget, probe: bool = False, consume: bool = False,
            timeout: float = 20.0) -> VerifyReport:
     drift, silenced = apply_overrides([drift_finding(c) for c in compute_changes(declared, live)],
@@ -155,7 +176,8 @@ class _Prober:
         self.sqs = aws.client("sqs")
         self.sns = aws.client("sns")
         self.results: dict[SubscriptionKey, RouteResult] = {}
-        self.filtered: set[SubscriptionKey] = set()
+        self.filtered: set[SubscriptionKey] = set()  # filtered routes no sample could be made for
+        self.samples: dict[SubscriptionKey, Sample] = {}  # filtered routes probed with a sample
         self.probes: dict[str, tuple[str, float]] = {}  # probe id → (topic, published at)
         self.queue_urls: dict[str, str] = {}
         self.foreign: dict[str, int] = {}
@@ -173,7 +195,9 @@ class _Prober:
         for key, r in self.results.items():
             if r.status == "not confirmed" and not r.reason:
                 if key in self.filtered:
-                    r.status, r.reason = "not probeable", "the subscription's filter policy drops the probe"
+                    r.status, r.reason = "not probeable", ("the subscription's filter policy drops the probe and no "
+                                                           "message it accepts could be derived: give the "
+                                                           "subscription a sample: in the file")
                 else:
                     r.reason = f"no reply within {self.timeout:g} s" + self._why_not(key)
         self.report.routes = [self.results[k] for k in sorted(self.results)]
@@ -189,7 +213,11 @@ class _Prober:
                 r.reason = f"queue {s.endpoint} does not exist live"
             else:
                 if s.filter_policy:
-                    self.filtered.add(key)
+                    sample = self.declared.samples.get(key) or derive_sample(s.filter_policy, s.filter_scope)
+                    if sample is None:
+                        self.filtered.add(key)
+                    else:
+                        self.samples[key] = sample
                 yield s
 
     def _why_not(self, key: SubscriptionKey) -> str:
@@ -198,11 +226,26 @@ class _Prober:
         return " — is a probe-aware consumer (postroom.consumer) reading the queue? try --consume"
 
     def _publish(self, reply_url: str, routes: list[Subscription]) -> None:
-        for topic in sorted({s.topic for s in routes}):
-            arn = self.live.topics[topic].arn or self._topic_arn(topic)
+        arns: dict[str, str] = {}
+        for topic in sorted({s.topic for s in routes if s.key not in self.samples}):
+            arn = arns[topic] = self.live.topics[topic].arn or self._topic_arn(topic)
             p = Probe.new(topic, reply_url)
             self.probes[p.id] = (topic, time.monotonic())
             self.sns.publish(**p.publish_args(arn))
+        for s in routes:  # a filtered route: its own probe, carrying a message its filter accepts
+            sample = self.samples.get(s.key)
+            if sample is None:
+                continue
+            arn = arns.get(s.topic) or self.live.topics[s.topic].arn or self._topic_arn(s.topic)
+            arns[s.topic] = arn
+            p = Probe.new(s.topic, reply_url, queue=s.endpoint)
+            self.probes[p.id] = (s.topic, time.monotonic())
+            try:
+                self.sns.publish(**sampled_publish_args(p, arn, sample))
+            except ClientError as e:  # e.g. an attribute name SNS does not accept: this route only
+                r = self.results[s.key]
+                r.status = "not probeable"
+                r.reason = f"SNS refused the probe's sample message: {e.response.get('Error', {}).get('Message')}"
         for s in routes:
             q = self.live.queues[s.endpoint]
             self.queue_urls[s.endpoint] = q.url or self.sqs.get_queue_url(QueueName=s.endpoint)["QueueUrl"]

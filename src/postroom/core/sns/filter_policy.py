@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from postroom.core.sns.filter_policy_compile import compile_key_rule, policy_error
+from postroom.core.sns.filter_policy_compile import PolicyError, compile_key_rule, policy_error
+from postroom.core.sns.filter_policy_location import position_suffix
 from postroom.core.sns.filter_policy_rules import KeyRule, Scalar, parse_number
 from postroom.errors import InvalidParameterValue
 
@@ -54,6 +55,9 @@ def parse_filter_policy(text: str, scope: str = SCOPE_ATTRIBUTES) -> FilterPolic
     """Validate ``text`` as AWS does and compile it. Errors are InvalidParameterValue with
     SNS's message ("Invalid parameter: FilterPolicy: …"; SNS's code is ``InvalidParameter``).
 
+    Errors SNS's policy parser finds end with where it stopped (:mod:`filter_policy_location`);
+    the limits below are checked apart from it and say no place.
+
     Limits (Filter policy constraints): at most 256 KB; at most five top-level keys (for a
     nested policy only the parent keys count); the total combination of values at most 150,
     computed as AWS documents: multiply, over the properties, the number of values in each
@@ -65,7 +69,12 @@ def parse_filter_policy(text: str, scope: str = SCOPE_ATTRIBUTES) -> FilterPolic
     if len(text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES:
         raise policy_error("Filter policy is too large")
     document = _load_policy_json(text)
-    branches = tuple(tuple(branch) for branch in _expand(document, "", 1, scope))
+    try:
+        branches = tuple(tuple(branch) for branch in _expand(document, "", 1, scope))
+    except PolicyError as err:
+        if err.at is None:
+            raise
+        raise InvalidParameterValue(err.message + position_suffix(document, err.at)) from None
     if len(document) > MAX_KEYS:
         raise policy_error(f"Filter policy can not have more than {MAX_KEYS} keys")
     combinations = sum(_branch_combinations(branch) for branch in branches)
@@ -110,7 +119,7 @@ def _expand(node: Mapping[str, Any], prefix: str, depth: int, scope: str) -> lis
             rule = compile_key_rule(_join(prefix, key), value, depth)
             branches = [[*branch, rule] for branch in branches]
         else:
-            raise policy_error(f'"{key}" must be an object or an array')
+            raise policy_error(f'"{key}" must be an object or an array', (node, key, "read"))
         if len(branches) > MAX_COMBINATIONS:
             raise policy_error("Filter policy is too complex")
     return branches

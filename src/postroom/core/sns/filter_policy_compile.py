@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any, Final
 
+from postroom.core.sns.filter_policy_location import Location
 from postroom.core.sns.filter_policy_rules import (
     Cidr,
     Condition,
@@ -39,9 +40,27 @@ _UPPER_OPERATORS: Final = frozenset({"<", "<="})
 _NUMERIC_OPERATORS: Final = _LOWER_OPERATORS | _UPPER_OPERATORS | {"="}
 
 
-def policy_error(reason: str) -> InvalidParameterValue:
+class PolicyError(InvalidParameterValue):
+    """A bad ``FilterPolicy`` and, when SNS's parser reports one, where it stopped (``at``, see
+    :mod:`postroom.core.sns.filter_policy_location`). ``mode`` is how far the parser had read
+    the offending value, for the caller that knows the value's container to fill ``at`` in."""
+
+    def __init__(self, message: str, at: Location | None = None, mode: str = "read") -> None:
+        super().__init__(message)
+        self.at = at
+        self.mode = mode
+
+
+def policy_error(reason: str, at: Location | None = None, mode: str = "read") -> PolicyError:
     """SNS's ``InvalidParameter`` error for a bad ``FilterPolicy``."""
-    return InvalidParameterValue(ERROR_PREFIX + reason)
+    return PolicyError(ERROR_PREFIX + reason, at, mode)
+
+
+def _placed(err: PolicyError, container: Any, key: Any) -> PolicyError:
+    """``err``, placed at ``key`` of ``container`` unless an inner call placed it already."""
+    if err.at is None:
+        err.at = (container, key, err.mode)
+    return err
 
 
 def _token(value: Any) -> str:
@@ -65,16 +84,16 @@ def compile_key_rule(path: str, values: list[Any], depth: int) -> KeyRule:
     """A property's list: exact strings, numbers, ``true``/``false``/``null``, or one-key
     operator objects. An empty list is an error ("Empty arrays are not allowed")."""
     if not values:
-        raise policy_error("Empty arrays are not allowed")
+        raise policy_error("Empty arrays are not allowed", (values, None, "read"))
     exact: set[ValueKey] = set()
     positive: list[Condition] = []
     negative: list[Condition] = []
     exists: set[bool] = set()
-    for value in values:
+    for index, value in enumerate(values):
         if isinstance(value, dict):
             _compile_operator(value, positive, negative, exists)
         elif isinstance(value, list):
-            raise policy_error("Match value must be String, number, true, false, or null")
+            raise policy_error("Match value must be String, number, true, false, or null", (values, index, "read"))
         else:
             exact.add(value_key(value))
     return KeyRule(path, frozenset(exact), tuple(positive), tuple(negative),
@@ -83,23 +102,34 @@ def compile_key_rule(path: str, values: list[Any], depth: int) -> KeyRule:
 
 def _compile_operator(operator: Mapping[str, Any], positive: list[Condition], negative: list[Condition],
                       exists: set[bool]) -> None:
-    if len(operator) != 1:
-        raise policy_error("Only one key allowed in match expression" if operator else "Empty objects are not allowed")
+    _one_key(operator)
     ((name, operand),) = operator.items()
-    if name == "exists":
-        if not isinstance(operand, bool):
-            raise policy_error("exists match pattern must be either true or false.")
-        exists.add(operand)
-    elif name == "anything-but":
-        negative.append(_anything_but(operand))
-    elif name == "numeric":
-        positive.append(_numeric(operand))
-    elif name == "cidr":
-        positive.append(_cidr(operand))
-    elif name in _STRING_OPERATORS:
-        positive.append(_STRING_OPERATORS[name](operand))
-    else:
-        raise policy_error(f"Unrecognized match type {name}")
+    try:
+        if name == "exists":
+            if not isinstance(operand, bool):
+                raise policy_error("exists match pattern must be either true or false.")
+            exists.add(operand)
+        elif name == "anything-but":
+            negative.append(_anything_but(operand))
+        elif name == "numeric":
+            positive.append(_numeric(operand))
+        elif name == "cidr":
+            positive.append(_cidr(operand))
+        elif name in _STRING_OPERATORS:
+            positive.append(_STRING_OPERATORS[name](operand))
+        else:
+            raise policy_error(f"Unrecognized match type {name}")
+    except PolicyError as err:
+        raise _placed(err, operator, name) from None
+
+
+def _one_key(operator: Mapping[str, Any]) -> None:
+    """A match expression has one key: the parser stops at the closing brace of an empty one,
+    or at the value of the second key."""
+    if not operator:
+        raise policy_error("Empty objects are not allowed", (operator, None, "read"))
+    if len(operator) > 1:
+        raise policy_error("Only one key allowed in match expression", (operator, list(operator)[1], "read"))
 
 
 # --- string operators ------------------------------------------------------------------
@@ -133,13 +163,13 @@ def _wildcard(operand: Any) -> Condition:
         char = text[index]
         if char == "\\":
             if index + 1 >= len(text) or text[index + 1] not in "*\\":
-                raise policy_error(f"Invalid escape character at pos {index}")
+                raise policy_error(f"Invalid escape character at pos {index}", mode="complete")
             parts.append(re.escape(text[index + 1]))
             index += 2
             continue
         if char == "*":
             if index > 0 and text[index - 1] == "*":
-                raise policy_error(f"Consecutive wildcard characters at pos {index}")
+                raise policy_error(f"Consecutive wildcard characters at pos {index}", mode="complete")
             parts.append(".*")
         else:
             parts.append(re.escape(char))
@@ -165,35 +195,39 @@ def _anything_but(operand: Any) -> Condition:
         return _anything_but_operator(operand)
     members = operand if isinstance(operand, list) else [operand]
     if not members:
-        raise policy_error("Empty arrays are not allowed")
-    for member in members:
+        raise policy_error("Empty arrays are not allowed", (members, None, "read"))
+    for index, member in enumerate(members):
         if not isinstance(member, str | Decimal) or isinstance(member, bool):
-            raise policy_error("Inside anything but list, start|null|boolean is not supported.")
+            at = (members, index, "read") if members is operand else None
+            raise policy_error("Inside anything but list, start|null|boolean is not supported.", at)
     return NotIn(frozenset(value_key(member) for member in members))
 
 
 def _anything_but_operator(operand: Mapping[str, Any]) -> Condition:
-    if len(operand) != 1:
-        raise policy_error("Only one key allowed in match expression" if operand else "Empty objects are not allowed")
+    _one_key(operand)
     ((name, inner),) = operand.items()
-    if name == "equals-ignore-case" and isinstance(inner, list):
-        if not inner or not all(isinstance(item, str) for item in inner):
-            raise policy_error("equals-ignore-case match pattern must be a string")
-        return NotMatching(EqualsIgnoreCase(frozenset(item.lower() for item in inner)))
-    if name not in _STRING_OPERATORS:
-        raise policy_error(f"Unsupported anything-but pattern: {name}")
-    return NotMatching(_STRING_OPERATORS[name](inner))
+    try:
+        if name == "equals-ignore-case" and isinstance(inner, list):
+            if not inner or not all(isinstance(item, str) for item in inner):
+                raise policy_error("equals-ignore-case match pattern must be a string")
+            return NotMatching(EqualsIgnoreCase(frozenset(item.lower() for item in inner)))
+        if name not in _STRING_OPERATORS:
+            raise policy_error(f"Unsupported anything-but pattern: {name}")
+        return NotMatching(_STRING_OPERATORS[name](inner))
+    except PolicyError as err:
+        raise _placed(err, operand, name) from None
 
 
 # --- numeric -------------------------------------------------------------------------------
 
 
 def _numeric_value(operator: str, terms: list[Any], index: int) -> Decimal:
-    if index >= len(terms) or not _is_number(terms[index]):
-        raise policy_error(f"Value of {'equals' if operator == '=' else operator} must be numeric")
-    number = canonical_number(terms[index])
+    """The number after an operator; the parser reports a bad one where it read it (or the
+    closing bracket, when the operator was the last term)."""
+    number = canonical_number(terms[index]) if index < len(terms) and _is_number(terms[index]) else None
     if number is None:
-        raise policy_error(f"Value of {'equals' if operator == '=' else operator} must be numeric")
+        raise policy_error(f"Value of {'equals' if operator == '=' else operator} must be numeric",
+                           (terms, index - 1, "next"))
     return number
 
 
@@ -202,26 +236,28 @@ def _numeric(operand: Any) -> Condition:
     bound (``<``/``<=``) with bottom < top. The messages follow AWS's parser step by step."""
     if not isinstance(operand, list):
         raise policy_error("Value of numeric must be an array.")
-    if not operand or not isinstance(operand[0], str):
-        raise policy_error(f"Invalid member in numeric match: {_token(operand[0]) if operand else ']'}")
+    if not operand:
+        raise policy_error("Invalid member in numeric match: ]", (operand, None, "read"))
+    if not isinstance(operand[0], str):
+        raise policy_error(f"Invalid member in numeric match: {_token(operand[0])}", (operand, 0, "read"))
     operator = operand[0]
     if operator not in _NUMERIC_OPERATORS:
-        raise policy_error(f"Unrecognized numeric range operator: {operator}")
+        raise policy_error(f"Unrecognized numeric range operator: {operator}", (operand, 0, "next"))
     first = _numeric_value(operator, operand, 1)
     if len(operand) == 2:
         return _single_bound(operator, first)
     if operator not in _LOWER_OPERATORS:
-        raise policy_error("Too many elements in numeric expression")
+        raise policy_error("Too many elements in numeric expression", (operand, 1, "next"))
     second_operator = operand[2]
     if not isinstance(second_operator, str):
-        raise policy_error(f"Bad value in numeric range: {_token(second_operator)}")
+        raise policy_error(f"Bad value in numeric range: {_token(second_operator)}", (operand, 2, "read"))
     if second_operator not in _UPPER_OPERATORS:
-        raise policy_error(f"Bad numeric range operator: {second_operator}")
+        raise policy_error(f"Bad numeric range operator: {second_operator}", (operand, 2, "complete"))
     second = _numeric_value(second_operator, operand, 3)
     if second <= first:
-        raise policy_error("Bottom must be less than top")
+        raise policy_error("Bottom must be less than top", (operand, 3, "next"))
     if len(operand) > 4:
-        raise policy_error("Too many terms in numeric range expression")
+        raise policy_error("Too many terms in numeric range expression", (operand, 4, "read"))
     return NumericRange(first, operator == ">=", second, second_operator == "<=")
 
 
@@ -243,11 +279,11 @@ def _cidr(operand: Any) -> Condition:
         raise policy_error("prefix match pattern must be a string")
     address, slash, mask = operand.partition("/")
     if not slash or "/" in mask:
-        raise policy_error("Malformed CIDR, one '/' required")
+        raise policy_error("Malformed CIDR, one '/' required", mode="complete")
     if not mask.isdigit():
-        raise policy_error("Malformed CIDR, mask bits must be an integer")
+        raise policy_error("Malformed CIDR, mask bits must be an integer", mode="complete")
     try:
         network = ipaddress.ip_network(operand, strict=False)
     except ValueError:
-        raise policy_error(f"Nonstandard IP address: {address}") from None
+        raise policy_error(f"Nonstandard IP address: {address}", mode="complete") from None
     return Cidr(network)

@@ -30,6 +30,7 @@ from typing import Any, Final
 
 from postroom.core.sns.envelope import format_timestamp
 from postroom.core.sns.platform import PlatformEndpoint, endpoint_platform, message_for_platform
+from postroom.core.sns.sms import sms_destination
 from postroom.core.sns.validate import choose_message_for_protocol
 
 SMS: Final = "sms"
@@ -133,7 +134,7 @@ def topic_notification(protocol: str, endpoint: str, topic_arn: str, sub_arn: st
         body = choose_message_for_protocol(message, structure, "sms")
         doc = base_doc(SMS, NOTIFICATION, message_id, body, timestamp_ms, attributes, **common,
                        **sms_details(attributes, {}))
-        return Notification(SMS, endpoint, doc, topic_arn, sub_arn)
+        return Notification(SMS, sms_destination(endpoint), doc, topic_arn, sub_arn)
     if protocol in EMAIL_PROTOCOLS:
         if protocol == "email":
             body = email_body(choose_message_for_protocol(message, structure, "email"), unsubscribe_url)

@@ -43,6 +43,9 @@ MAX_SMS_MESSAGE: Final = 1600
 """Characters SNS sends of one SMS message at most (split in parts of 140 bytes on the way)."""
 
 _EMAIL: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_SEPARATOR: Final = re.compile(r"[-./]")
+_SEPARATOR_RUN: Final = re.compile(r"[-./]{2,}|^[-./]|[-./]$")
+"""Separators an sms subscription's number may be written with, and where they may not stand."""
 
 
 def is_e164(phone: str | None) -> bool:
@@ -57,6 +60,15 @@ def validate_publish_phone(phone: str) -> str:
     return phone if phone.startswith("+") else "+" + phone
 
 
+def validate_sms_message(message: str) -> None:
+    """Publish with ``PhoneNumber``: "The total size limit for a single SMS Publish action is 1,600
+    characters" (API Reference › Publish, Message); a longer text is InvalidParameter. AWS's
+    text is not recorded: the wording is moto's ("must be less than 1600", which its
+    test_publish_bad_sms checks), 1,600 characters themselves being accepted as documented."""
+    if len(message) > MAX_SMS_MESSAGE:
+        raise InvalidParameter("Invalid parameter: Message Reason: SMS message must be less than 1600 characters")
+
+
 def validate_lookup_phone(phone: str | None) -> str:
     """CheckIfPhoneNumberIsOptedOut / OptInPhoneNumber ``phoneNumber``: AWS "Invalid parameter:
     PhoneNumber Reason: input incorrectly formatted"."""
@@ -67,10 +79,21 @@ def validate_lookup_phone(phone: str | None) -> str:
 
 
 def validate_sms_endpoint(endpoint: str) -> str:
-    """Subscribe ``Protocol=sms``: the endpoint is an E.164 number (AWS "Invalid SMS endpoint: <x>")."""
-    if not is_e164(endpoint):
+    """Subscribe ``Protocol=sms``: an E.164 number, which may be written with single ``-``, ``.``
+    or ``/`` between its digits — AWS takes ``+63-123-456-7890`` (observed in production,
+    getmoto/moto#2529; moto's test_subscribe_sms takes ``+15/55-123.4567``) — but not with two
+    in a row nor at either end (moto's test_subscribe_bad_sms). Anything else is AWS's
+    InvalidParameter "Invalid SMS endpoint: <endpoint>". The subscription keeps the endpoint as
+    written; :func:`sms_destination` is the number it texts."""
+    if _SEPARATOR_RUN.search(endpoint or "") or not is_e164(_SEPARATOR.sub("", endpoint or "")):
         raise InvalidParameter(f"Invalid SMS endpoint: {endpoint}")
     return endpoint
+
+
+def sms_destination(endpoint: str) -> str:
+    """The E.164 number (``+`` and digits) an ``sms`` subscription's endpoint names."""
+    number = _SEPARATOR.sub("", endpoint)
+    return number if number.startswith("+") else "+" + number
 
 
 def validate_email_endpoint(endpoint: str) -> str:

@@ -107,8 +107,11 @@ async def insert_standard(conn: asyncpg.Connection, rows: Sequence[tuple[int, Ne
 
 
 async def _move_to_dlq(conn: asyncpg.Connection, source: Queue, dlq: Queue, row: MessageRow) -> None:
+    """AWS (SQS Developer Guide, "Configure a dead-letter queue redrive"): a message moved
+    into a FIFO dead-letter queue has its deduplication id replaced by its MessageId."""
     seq = await conn.fetchval(Q["take_sequence"], dlq.queue_id) if dlq.fifo else None
-    await conn.execute(Q["insert_message"], dlq.queue_id, row.message_id, seq, row.group_id, row.dedup_id, row.body,
+    dedup_id = row.message_id if dlq.fifo else row.dedup_id
+    await conn.execute(Q["insert_message"], dlq.queue_id, row.message_id, seq, row.group_id, dedup_id, row.body,
                        row.md5_body, row.attrs, row.md5_attrs, row.sys_attrs, row.md5_sys_attrs, row.sender_id,
                        row.sent_ms, row.sent_ms, source.arn)
     await conn.execute(Q["delete_message"], row.id)

@@ -13,6 +13,7 @@ import asyncpg
 
 from postroom.core.model import MoveTask, Queue
 from postroom.errors import InvalidParameterValue, ResourceNotFound
+from postroom.ids import new_uuid
 from postroom.store.postgres.queries import Q
 from postroom.store.postgres.wakeups import touch
 from postroom.store.rows import Row, message_row
@@ -27,6 +28,8 @@ with a task running (LocalStack's AWS-recorded test_start_multiple_move_tasks sn
 NON_EXISTENT_QUEUE = "AWS.SimpleQueueService.NonExistentQueue"
 """The FailureReason AWS reports when a task's destination queue is gone (LocalStack's
 AWS-recorded test_move_task_delete_destination_queue_while_running snapshot)."""
+NO_MESSAGE_SOURCE = "CouldNotDetermineMessageSource"
+"""FailureReason when a message has no source to go back to (see the SQLite store)."""
 
 
 def _task(row: Row) -> MoveTask:
@@ -87,7 +90,7 @@ async def move(conn: asyncpg.Connection, task: MoveTask, limit: int, now_ms: int
         return current
     source = await queue_by_arn(current.source_arn)
     if source is None:
-        await conn.execute(Q["update_move_task"], "FAILED", current.moved, "Source queue was deleted.",
+        await conn.execute(Q["update_move_task"], "FAILED", current.moved, NON_EXISTENT_QUEUE,
                            task.task_handle, now_ms)
         return await get(conn, task.task_handle) or current
     moved = current.moved
@@ -95,14 +98,14 @@ async def move(conn: asyncpg.Connection, task: MoveTask, limit: int, now_ms: int
         target_arn = current.destination_arn or m.dlq_source_arn
         target = await queue_by_arn(target_arn) if target_arn else None
         if target is None:
-            reason = NON_EXISTENT_QUEUE if target_arn else (
-                "Message has no DeadLetterQueueSourceArn and the task has no DestinationArn.")
+            reason = NON_EXISTENT_QUEUE if target_arn else NO_MESSAGE_SOURCE
             await conn.execute(Q["update_move_task"], "FAILED", moved, reason, task.task_handle, now_ms)
             return await get(conn, task.task_handle) or current
         seq = await conn.fetchval(Q["take_sequence"], target.queue_id) if target.fifo else None
-        await conn.execute(Q["insert_message"], target.queue_id, m.message_id, seq, m.group_id, m.dedup_id, m.body,
-                           m.md5_body, m.attrs, m.md5_attrs, m.sys_attrs, m.md5_sys_attrs, m.sender_id, m.sent_ms,
-                           now_ms, None)
+        # a redriven message is a new message: new MessageId, enqueued (and retained) from now
+        await conn.execute(Q["insert_message"], target.queue_id, new_uuid(), seq, m.group_id, m.dedup_id,
+                           m.body, m.md5_body, m.attrs, m.md5_attrs, m.sys_attrs, m.md5_sys_attrs, m.sender_id,
+                           now_ms, now_ms, None)
         await conn.execute(Q["delete_message"], m.id)
         touch(target.queue_id)
         moved += 1

@@ -108,11 +108,14 @@ def _insert_fifo(conn: sqlite3.Connection, queue: Queue, messages: Sequence[NewM
 
 
 def _move_to_dlq(conn: sqlite3.Connection, source: Queue, dlq: Queue, row: MessageRow) -> None:
+    """AWS (SQS Developer Guide, "Configure a dead-letter queue redrive"): a message moved
+    into a FIFO dead-letter queue has its deduplication id replaced by its MessageId."""
     seq = None
     if dlq.fifo:
         seq = conn.execute(Q["take_sequence"], (1, dlq.queue_id, 1)).fetchone()[0]
+    dedup_id = row.message_id if dlq.fifo else row.dedup_id
     conn.execute(Q["insert_message"], (
-        dlq.queue_id, row.message_id, seq, row.group_id, row.dedup_id, row.body, row.md5_body, row.attrs,
+        dlq.queue_id, row.message_id, seq, row.group_id, dedup_id, row.body, row.md5_body, row.attrs,
         row.md5_attrs, row.sys_attrs, row.md5_sys_attrs, row.sender_id, row.sent_ms, row.sent_ms, source.arn))
     conn.execute(Q["delete_message"], (row.id,))
 

@@ -2,7 +2,11 @@
 
 AWS: a move task moves the messages that are in the dead-letter queue when it starts,
 oldest first, back to each message's original source queue or to a given destination.
-Only one task per source can be RUNNING; a cancelled task keeps what it moved.
+Only one task per source can be RUNNING; a cancelled task keeps what it moved. A moved
+message is a new message (AWS SQS Developer Guide, "Configure a dead-letter queue
+redrive": "All redriven messages are considered new messages and are assigned a new
+messageID and enqueueTime", and the retention period starts again): a new MessageId, and
+SentTimestamp, which retention counts from, is the time of the move.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Callable
 
 from postroom.core.model import MoveTask, Queue
 from postroom.errors import InvalidParameterValue, ResourceNotFound
+from postroom.ids import new_uuid
 from postroom.store.rows import Row, message_row
 from postroom.store.sqlite.messages import alive
 from postroom.store.sqlite.queries import Q
@@ -22,7 +27,14 @@ ALREADY_RUNNING = ("There is already a task running. Only one active task is all
 with a task running (LocalStack's AWS-recorded test_start_multiple_move_tasks snapshot)."""
 NON_EXISTENT_QUEUE = "AWS.SimpleQueueService.NonExistentQueue"
 """The FailureReason AWS reports when a task's destination queue is gone (LocalStack's
-AWS-recorded test_move_task_delete_destination_queue_while_running snapshot)."""
+AWS-recorded test_move_task_delete_destination_queue_while_running snapshot), or its
+source queue (SQS Developer Guide, "Troubleshooting DLQ redrive issues": "The
+NonExistentQueue error occurs when the Amazon SQS source queue doesn't exist, or was
+deleted")."""
+NO_MESSAGE_SOURCE = "CouldNotDetermineMessageSource"
+"""The FailureReason of a task without DestinationArn that meets a message SQS did not
+dead-letter itself, e.g. one sent straight to the DLQ (SQS Developer Guide,
+"Troubleshooting DLQ redrive issues": "Failed: CouldNotDetermineMessageSource")."""
 
 
 def _task(row: Row) -> MoveTask:
@@ -77,7 +89,7 @@ def move(conn: sqlite3.Connection, task: MoveTask, limit: int, now_ms: int,
         return current
     source = queue_by_arn(current.source_arn)
     if source is None:
-        conn.execute(Q["update_move_task"], ("FAILED", current.moved, "Source queue was deleted.", task.task_handle))
+        conn.execute(Q["update_move_task"], ("FAILED", current.moved, NON_EXISTENT_QUEUE, task.task_handle))
         return get(conn, task.task_handle) or current
     moved = current.moved
     for m in map(message_row, conn.execute(Q["move_candidates"], (source.queue_id, row["last_row"], limit))):
@@ -86,16 +98,15 @@ def move(conn: sqlite3.Connection, task: MoveTask, limit: int, now_ms: int,
         if target is not None and not alive(conn, target.queue_id):
             target = None
         if target is None:
-            reason = NON_EXISTENT_QUEUE if target_arn else (
-                "Message has no DeadLetterQueueSourceArn and the task has no DestinationArn.")
+            reason = NON_EXISTENT_QUEUE if target_arn else NO_MESSAGE_SOURCE
             conn.execute(Q["update_move_task"], ("FAILED", moved, reason, task.task_handle))
             return get(conn, task.task_handle) or current
         seq = None
         if target.fifo:
             seq = conn.execute(Q["take_sequence"], (1, target.queue_id, 1)).fetchone()[0]
-        conn.execute(Q["insert_message"], (target.queue_id, m.message_id, seq, m.group_id, m.dedup_id, m.body,
-                                           m.md5_body, m.attrs, m.md5_attrs, m.sys_attrs, m.md5_sys_attrs,
-                                           m.sender_id, m.sent_ms, now_ms, None))
+        conn.execute(Q["insert_message"], (target.queue_id, new_uuid(), seq, m.group_id, m.dedup_id,
+                                           m.body, m.md5_body, m.attrs, m.md5_attrs, m.sys_attrs, m.md5_sys_attrs,
+                                           m.sender_id, now_ms, now_ms, None))
         conn.execute(Q["delete_message"], (m.id,))
         moved += 1
     remaining = conn.execute(Q["move_candidates"], (source.queue_id, row["last_row"], 1)).fetchone()

@@ -12,13 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from postroom.topology.checks import fifo, health, migration, routes, safety
+from postroom.topology.checks import fifo, health, migration, route_loss, routes, safety
 from postroom.topology.checks.context import Context
+from postroom.topology.checks.inference import Likely
 from postroom.topology.checks.overrides import apply_overrides
 from postroom.topology.checks.registry import CHECKS, HEALTH_CHECKS, CheckInfo
+from postroom.topology.checks.route_loss import RouteChange, route_changes
 from postroom.topology.model import Change, CheckOverride, Declared, Finding, Topology
 
-__all__ = ["CHECKS", "HEALTH_CHECKS", "CheckInfo", "CheckResult", "apply_overrides", "run_checks",
+__all__ = ["CHECKS", "HEALTH_CHECKS", "CheckInfo", "CheckResult", "RouteChange", "apply_overrides", "run_checks",
            "run_checks_detailed"]
 
 CheckFn = Callable[[Context], Iterator[Finding]]
@@ -27,6 +29,8 @@ CheckFn = Callable[[Context], Iterator[Finding]]
 RUNNERS: dict[str, CheckFn] = {
     "MISSING-ROUTE": routes.missing_route,
     "MIGRATION-GAP": migration.migration_gap,
+    "ROUTE-LOSS": route_loss.route_loss,
+    "LIKELY-REPLACEMENT": route_loss.likely_replacement,
     "FIFO-MISMATCH": fifo.fifo_mismatch,
     "DLQ-TYPE": fifo.dlq_type,
     "QUEUE-MISSING": health.queue_missing,
@@ -52,6 +56,10 @@ SCOPED_CHECKS = frozenset({"FIFO-MISMATCH", "DLQ-TYPE", "QUEUE-MISSING", "QUEUE-
 class CheckResult:
     findings: list[Finding]
     silenced: list[tuple[Finding, CheckOverride]] = field(default_factory=list)
+    # the plan's route table (route, before, after): lost routes first
+    routes: list[RouteChange] = field(default_factory=list)
+    # migrations recognised though the file does not declare them (LIKELY-REPLACEMENT)
+    likely: list[Likely] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -70,7 +78,7 @@ def run_checks_detailed(declared: Declared, live: Topology, changes: list[Change
             raw.extend(f for f in fn(ctx) if check_id not in SCOPED_CHECKS or ctx.manages(f))
     kept, silenced = apply_overrides(_dedupe(raw), declared.overrides)
     kept.sort(key=lambda f: (_ORDER[f.severity], f.check, f.message))
-    return CheckResult(kept, silenced)
+    return CheckResult(kept, silenced, route_changes(ctx, kept, silenced), [*ctx.likely_topics, *ctx.likely_queues])
 
 
 def run_checks(declared: Declared, live: Topology, changes: list[Change]) -> list[Finding]:

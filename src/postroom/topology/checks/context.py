@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from postroom.topology.checks.inference import Likely, infer_queues, infer_topics
 from postroom.topology.checks.registry import CHECKS
 from postroom.topology.model import (
     Change,
@@ -39,6 +40,10 @@ class Context:
     queues: dict[str, Queue] = field(default_factory=dict)
     topics: dict[str, Topic] = field(default_factory=dict)
     subs: dict[SubscriptionKey, Subscription] = field(default_factory=dict)
+    # migrations the file does not declare (see :mod:`.inference`)
+    likely_topics: list[Likely] = field(default_factory=list)
+    likely_queues: list[Likely] = field(default_factory=list)
+    _by_topic: dict[str, list[Subscription]] | None = None
 
     @staticmethod
     def build(declared: Declared, live: Topology, changes: list[Change]) -> Context:
@@ -58,6 +63,8 @@ class Context:
         ctx.subs = {k: s for k, s in live.subscriptions.items()
                     if k not in deleted_subs and s.topic not in deleted_topics}
         ctx.subs.update(d.subscriptions)
+        ctx.likely_topics = infer_topics(declared, live, changes, ctx.subs, ctx._declared_successors)
+        ctx.likely_queues = infer_queues(declared, live, changes, ctx.subs, ctx.replacing_topics)
         return ctx
 
     # -- lookups ---------------------------------------------------------------------------
@@ -77,6 +84,14 @@ class Context:
                     return True
         return False
 
+    def subs_of(self, topic: str) -> list[Subscription]:
+        """The subscriptions of ``topic`` after the plan (indexed on first use)."""
+        if self._by_topic is None:
+            self._by_topic = {}
+            for s in self.subs.values():
+                self._by_topic.setdefault(s.topic, []).append(s)
+        return self._by_topic.get(topic, [])
+
     def queue(self, name: str) -> Queue | None:
         return self.queues.get(name)
 
@@ -86,16 +101,39 @@ class Context:
     def delivers(self, topic: str, queue: str) -> bool:
         return (topic, "sqs", queue) in self.subs
 
-    def successors(self, old_queue: str) -> set[str]:
-        """Declared queues that take over from ``old_queue``: those whose ``replaces:`` names it,
-        and its ``.fifo`` twin (``billing`` → ``billing.fifo``) when that is declared."""
+    def _declared_successors(self, old_queue: str) -> set[str]:
         out = {n for n, q in self.declared.topology.queues.items() if q.replaces == old_queue}
-        if not old_queue.endswith(".fifo") and old_queue + ".fifo" in self.declared.topology.queues:
+        if not old_queue.endswith(".fifo") and old_queue + ".fifo" in self.declared.topology.queues \
+                and old_queue not in self.declared.unrelated.get(old_queue + ".fifo", frozenset()):
             out.add(old_queue + ".fifo")
         return out
 
+    def successors(self, old_queue: str) -> set[str]:
+        """Declared queues that take over from ``old_queue``: those whose ``replaces:`` names it,
+        its ``.fifo`` twin (``billing`` → ``billing.fifo``) when that is declared, and a twin the
+        other way round (``billing.fifo`` → ``billing``) while the plan moves between them. A queue
+        recognised only by the routes it takes over is not a successor here (see :mod:`.inference`)."""
+        out = self._declared_successors(old_queue)
+        out |= {lk.new for lk in self.likely_queues if lk.old == old_queue and lk.by_name}
+        return out
+
+    def queue_replacements(self, old_queue: str) -> set[str]:
+        """Every queue taking over from ``old_queue``, recognised ones included (for MIGRATION-GAP)."""
+        return self.successors(old_queue) | {lk.new for lk in self.likely_queues if lk.old == old_queue}
+
     def replacing_topics(self, old_topic: str) -> set[str]:
-        return {n for n, t in self.declared.topology.topics.items() if t.replaces == old_topic}
+        """Declared topics whose ``replaces:`` names ``old_topic``, and the ones recognised as its
+        likely replacement (see :mod:`.inference`)."""
+        out = {n for n, t in self.declared.topology.topics.items() if t.replaces == old_topic}
+        return out | {lk.new for lk in self.likely_topics if lk.old == old_topic}
+
+    def likely(self, kind: str, new: str, old: str) -> Likely | None:
+        found = self.likely_topics if kind == "topic" else self.likely_queues
+        return next((lk for lk in found if lk.new == new and lk.old == old), None)
+
+    def lost(self, sub: Subscription) -> bool:
+        """Whether this plan ends a live subscription: it is removed, or its topic or queue is deleted."""
+        return sub.key not in self.subs or (sub.protocol == "sqs" and sub.endpoint not in self.queues)
 
     def dlq_users(self) -> dict[str, list[str]]:
         """DLQ name → who uses it (queues by name, subscriptions as ``topic → endpoint``)."""

@@ -40,6 +40,8 @@ def migration_gap(ctx: Context) -> Iterator[Finding]:
     for name, t in sorted(ctx.declared.topology.topics.items()):
         if t.replaces:
             olds.setdefault(t.replaces, []).append(name)
+    for lk in ctx.likely_topics:
+        olds.setdefault(lk.old, []).append(lk.new)
     for old, new_topics in olds.items():
         new_list = ", ".join(new_topics)
         if old not in ctx.live.topics:
@@ -47,9 +49,21 @@ def migration_gap(ctx: Context) -> Iterator[Finding]:
             continue
         candidates = [s for s in ctx.subs.values() if s.topic in new_topics]
         for sub in sorted(ctx.live.subscriptions_of(old), key=lambda s: s.key):
-            if any(_covers(ctx, sub, n) for n in candidates):
+            if sub.arn == "PendingConfirmation" or any(_covers(ctx, sub, n) for n in candidates):
                 continue
             yield _gap(ctx, sub, new_topics)
+    yield from _queue_gaps(ctx)
+
+
+def _guess(ctx: Context, kind: str, new_names: list[str], old: str) -> str:
+    """The sentence that says a replacement was recognised, not declared (empty when declared)."""
+    guessed = [n for n in new_names if ctx.likely(kind, n, old)]
+    if not guessed:
+        return ""
+    lk = ctx.likely(kind, guessed[0], old)
+    assert lk is not None
+    return (f" ({guessed[0]} looks like it replaces {old}: {lk.evidence}; add `replaces: {old}` to {guessed[0]}, "
+            f"or mark it `unrelated_to: [{old}]`)")
 
 
 def _gap(ctx: Context, sub: Subscription, new_topics: list[str]) -> Finding:
@@ -70,14 +84,52 @@ def _gap(ctx: Context, sub: Subscription, new_topics: list[str]) -> Finding:
         if is_fifo_name(new):
             fix = (f"{sub.endpoint} is an {sub.protocol} endpoint and a FIFO topic delivers only to SQS queues: "
                    f"keep {sub.topic} for it, or route it through a queue")
+    gone = " — and this plan removes its subscription" if ctx.lost(sub) else ""
     return ctx.finding(
         "MIGRATION-GAP",
-        f"{', '.join(new_topics)} replaces {sub.topic}, but the live subscriber {sub.protocol}:{sub.endpoint} "
-        f"of {sub.topic}{alt} has no subscription on {', '.join(new_topics)} — once publishers move, it stops "
-        f"receiving these messages. Expected: {expected}",
+        f"{', '.join(new_topics)} replaces {sub.topic}{_guess(ctx, 'topic', new_topics, sub.topic)}, but the live "
+        f"subscriber {sub.protocol}:{sub.endpoint} of {sub.topic}{alt} has no subscription on "
+        f"{', '.join(new_topics)}{gone} — once publishers move, it stops receiving these messages. "
+        f"Expected: {expected}",
         (new, sub.topic, sub.endpoint, sub_resource(sub), expected),
-        fix=fix + ", or silence MIGRATION-GAP for this subscriber with the reason it is dropped",
+        fix=fix + f", or retire the route with its reason (`- {{topic: {sub.topic}, "
+                  f"{'queue' if sub.protocol == 'sqs' else 'endpoint'}: {sub.endpoint}, reason: …}}` under retire:)",
     )
+
+
+def _queue_gaps(ctx: Context) -> Iterator[Finding]:
+    """A queue that takes over from another must receive every topic the old one received (or the
+    topic's replacement) — the consumer that moves to it would otherwise stop getting that topic.
+    Routes of topics that have a replacement are MIGRATION-GAP's topic side (above)."""
+    pairs: dict[str, set[str]] = {}
+    for name, q in ctx.declared.topology.queues.items():
+        if q.replaces:
+            pairs.setdefault(q.replaces, set()).add(name)
+    for lk in ctx.likely_queues:
+        pairs.setdefault(lk.old, set()).add(lk.new)
+    for old, news in sorted(pairs.items()):
+        for sub in sorted(ctx.live.subscriptions_to_queue(old), key=lambda s: s.key):
+            if sub.arn == "PendingConfirmation" or ctx.replacing_topics(sub.topic):
+                continue
+            if any(ctx.delivers(sub.topic, n) for n in news):
+                continue
+            declared_fifo = [n for n in news if is_fifo_name(n) and ctx.declared.topology.queues[n].replaces == old]
+            if declared_fifo and not is_fifo_name(sub.topic):
+                continue  # FIFO-MISMATCH says it: a FIFO queue cannot take a standard topic
+            new_list = ", ".join(sorted(news))
+            new = sorted(news)[0]
+            fix = f"add {yaml_sub(sub.topic, new)}"
+            if is_fifo_name(new) and not is_fifo_name(sub.topic):
+                fix = (f"{new} is FIFO and {sub.topic} is standard: declare {sub.topic}.fifo with replaces: "
+                       f"{sub.topic} and subscribe {new} to it")
+            yield ctx.finding(
+                "MIGRATION-GAP",
+                f"{new_list} replaces queue {old}{_guess(ctx, 'queue', sorted(news), old)}, but {old}'s live route "
+                f"{sub_resource(sub)} has no counterpart to {new_list} — once its consumer reads {new}, it stops "
+                f"receiving {sub.topic}. Expected: {sub.topic} → {new}",
+                (new, old, sub.topic, sub_resource(sub), f"{sub.topic} → {new}"),
+                fix=fix + f", or retire the route with its reason (`- {{topic: {sub.topic}, queue: {old}, "
+                          "reason: …}` under retire:)")
 
 
 def _old_missing(ctx: Context, old: str, new_list: str) -> Finding:

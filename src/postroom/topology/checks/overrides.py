@@ -7,6 +7,10 @@ resource among its resources. The most specific override wins: one naming a reso
 among equals the later one in the file wins. A silenced finding is not dropped silently: it is
 returned with the override so that plan and verify can list it with its reason. An override
 without a reason is not applied (the loader rejects it; this is the guard for hand-built values).
+
+A lost route (ROUTE-LOSS, MIGRATION-GAP) — and any other ``error`` finding of DESTRUCTIVE, such as
+deleting a queue that holds messages — is accepted only resource by resource: an override on ``*``
+does not apply to it (the loader refuses ``*`` for the route checks outright).
 """
 
 from __future__ import annotations
@@ -14,6 +18,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from postroom.topology.model import CheckOverride, Finding
+from postroom.topology.schema import ROUTE_CHECKS
+
+NAMED_ONLY = ROUTE_CHECKS | {"DESTRUCTIVE"}
+"""Checks whose error findings a ``*`` override cannot tune or silence."""
 
 
 def _norm(resource: str) -> str:
@@ -34,7 +42,8 @@ def override_for(finding: Finding, overrides: tuple[CheckOverride, ...]) -> Chec
         if o.check != finding.check or not o.reason.strip():
             continue
         if o.resource.strip() == "*":
-            wildcard = o
+            if not (finding.check in NAMED_ONLY and finding.severity == "error"):
+                wildcard = o
         elif _norm(o.resource) in resources:
             specific = o
     return specific or wildcard
@@ -51,6 +60,6 @@ def apply_overrides(findings: list[Finding], overrides: tuple[CheckOverride, ...
         elif o.severity == "off":
             silenced.append((f, o))
         else:
-            kept.append(replace(f, severity=o.severity,
-                                message=f"{f.message} [severity {f.severity} → {o.severity}: {o.reason}]"))
+            note = f"[{o.reason}]" if o.retire else f"[severity {f.severity} → {o.severity}: {o.reason}]"
+            kept.append(replace(f, severity=o.severity, message=f"{f.message} {note}", accepted=o.reason))
     return kept, silenced

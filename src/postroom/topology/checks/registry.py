@@ -31,9 +31,19 @@ CHECKS: dict[str, CheckInfo] = dict([
        "delivers that topic to the consumer's queue",
        "add the subscription {topic: T, queue: Q}, or remove T from the consumer's receives"),
     _c("MIGRATION-GAP", "error",
-       "a topic that replaces an old one lacks a subscription for a live subscriber of the old topic "
-       "(same endpoint, or the endpoint's declared successor queue)",
+       "a topic that replaces an old one (declared with replaces:, or recognised: LIKELY-REPLACEMENT) lacks a "
+       "subscription for a live subscriber of the old topic (same endpoint, or its successor queue); a queue that "
+       "replaces an old one lacks a route the old queue had",
        "add the missing subscription on the new topic, or silence this subscriber with a reason"),
+    _c("ROUTE-LOSS", "error",
+       "a live subscriber (queue, HTTP endpoint, any protocol) whose route the plan ends — it removes the "
+       "subscription, or deletes the topic or the queue — while nothing after the plan delivers that topic (or a "
+       "topic replacing it) to it or its successor queue",
+       "keep the subscription, or retire the route with its reason under retire: (or an override naming it)"),
+    _c("LIKELY-REPLACEMENT", "warning",
+       "a new topic or queue that very likely takes over from a live one the file does not say it replaces (a "
+       ".fifo twin name, or it takes over the old one's subscribers or routes); MIGRATION-GAP checks it as one",
+       "add replaces: <old> to the new resource, or unrelated_to: [<old>]"),
     _c("FIFO-MISMATCH", "error",
        "a FIFO queue subscribed to a standard topic (AWS rejects it), a FIFO topic delivering to a standard "
        "queue or an HTTP endpoint, or a FIFO consumer fed by a standard topic through a migration step",
@@ -61,9 +71,9 @@ CHECKS: dict[str, CheckInfo] = dict([
        "consumer's share of messages changes",
        "keep the filter policy as it was, or silence with the reason the change is intended"),
     _c("DESTRUCTIVE", "warning",
-       "the plan deletes a queue (an error when it still holds messages), deletes a topic that still has "
-       "subscriptions, or removes a subscription with no replacement",
-       "drain or move the messages first, keep the resource, or get the plan approved"),
+       "the plan deletes a queue (an error when it still holds messages) or a topic that still has subscriptions "
+       "(a subscriber left with no route is ROUTE-LOSS)",
+       "drain or move the messages first, keep the resource, or retire it with its reason"),
     _c("QUEUE-MISSING", "error",
        "a subscription's queue (or a redrive policy's DLQ) exists neither in the file nor live",
        "declare the queue, or remove the subscription"),

@@ -10,9 +10,9 @@ DESTRUCTIVE, for the plan's delete steps (``apply`` also requires an approval fo
   (ApproximateNumberOfMessages + NotVisible + Delayed) is above zero — the count is given; drain or
   move the messages first, or override with a reason; warning when it is empty or its depth is
   unknown;
-- deleting a topic deletes its subscriptions with it: warning, naming them;
-- removing a subscription with no replacement (no other subscription after the plan delivers that
-  topic — or a topic replacing it — to the same endpoint or its successor queue): warning.
+- deleting a topic deletes its subscriptions with it: warning, naming them (a subscriber that
+  loses its route with them is ROUTE-LOSS's, an error);
+- removing a subscription with no replacement is ROUTE-LOSS's (:mod:`.route_loss`), an error.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from postroom.topology.checks.context import Context, sub_resource
-from postroom.topology.model import Finding, Subscription
+from postroom.topology.model import Finding
 
 
 def no_dlq(ctx: Context) -> Iterator[Finding]:
@@ -58,15 +58,6 @@ def destructive(ctx: Context) -> Iterator[Finding]:
                     f"deleting topic {c.name} also deletes its {len(subs)} subscription(s): {', '.join(subs)}",
                     (c.name, *subs),
                     fix=f"move its publishers and subscribers first, or keep {c.name} declared")
-        elif c.kind == "subscription" and len(c.key) == 3:
-            old = ctx.live.subscriptions.get((c.key[0], c.key[1], c.key[2]))
-            if old is not None and not _replaced(ctx, old):
-                yield ctx.finding(
-                    "DESTRUCTIVE",
-                    f"removing subscription {sub_resource(old)}: nothing else delivers {old.topic} (or a topic "
-                    f"replacing it) to {old.endpoint} (or its successor) — {old.endpoint} stops receiving it",
-                    (sub_resource(old), old.topic, old.endpoint),
-                    fix="keep the subscription declared, or declare its replacement first")
 
 
 def _queue_delete(ctx: Context, name: str) -> Finding:
@@ -78,7 +69,8 @@ def _queue_delete(ctx: Context, name: str) -> Finding:
             f"deleting queue {name} deletes the {depth} message(s) it holds",
             (name,),
             fix=f"let its consumer drain {name} (or move its messages with StartMessageMoveTask) before the "
-                f"delete, or keep it declared",
+                f"delete, or keep it declared; if its messages may go, retire it with the reason: "
+                f"`- {{queue: {name}, reason: …}}` under retire:",
             severity="error")
     known = "it is empty" if depth == 0 else "its depth is unknown"
     return ctx.finding(
@@ -86,10 +78,3 @@ def _queue_delete(ctx: Context, name: str) -> Finding:
         f"deleting queue {name} ({known}); messages sent to it until then are lost with it",
         (name,),
         fix=f"keep {name} declared if anything still sends to it")
-
-
-def _replaced(ctx: Context, old: Subscription) -> bool:
-    topics = {old.topic} | ctx.replacing_topics(old.topic)
-    endpoints = {old.endpoint} | (ctx.successors(old.endpoint) if old.protocol == "sqs" else set())
-    return any(s.key != old.key and s.topic in topics and s.endpoint in endpoints and s.protocol == old.protocol
-               for s in ctx.subs.values())
