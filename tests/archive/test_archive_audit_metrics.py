@@ -486,6 +486,18 @@ def test_audit_findings_and_totals(sns: Any, sqs: Any, server: Server) -> None:
         sub_a: (2, 0, 0), sub_b: (5, 0, 0)}, report["routes"]
     rc, out = cli_audit(server, "--topic", moved)
     assert rc == 1 and "SUBSCRIBER-REMOVED" in out and queue_a in out and "3 message(s)" in out, out
+    # Subscribing the same queue again ends the gap: what is published after it is not counted, and
+    # a window that starts after the resubscription has no finding (the restored route clears)
+    sns.subscribe(TopicArn=moved, Protocol="sqs", Endpoint=queue_a)
+    back_ms = run_audit(server, topic=moved)["until_ms"]
+    time.sleep(0.01)
+    for i in range(2):
+        sns.publish(TopicArn=moved, Message=f"back-{i}")
+    assert len(receive(sqs, url_a, 2)) == 2
+    report = run_audit(server, topic=moved)
+    assert [(f["code"], f["subject"], f["count"]) for f in report["findings"]] == [
+        ("SUBSCRIBER-REMOVED", sub_a, 3)], report["findings"]
+    assert run_audit(server, topic=moved, since=back_ms + 1)["findings"] == []
 
     # DELIVERIES-FAILING: the subscribed queue was deleted (every delivery failed: UNROUTED too)
     broken = new_topic(sns)

@@ -117,3 +117,18 @@ def test_read_live_follows_pagination(postroom_endpoint: Endpoint, prefix: str) 
     live = read_live(target(postroom_endpoint))
     assert sum(1 for t in live.topics if t.startswith(f"{prefix}p")) == n
     assert len(live.subscriptions_to_queue(f"{prefix}sink")) == n
+
+
+def test_read_live_leaves_out_probe_reply_queues(endpoint: Endpoint, prefix: str) -> None:
+    """A probe reply queue of a verify or watch round running elsewhere is temporary: it is never
+    part of the live topology, so plan and verify never report it as drift."""
+    sqs = endpoint.client("sqs")
+    reply = sqs.create_queue(QueueName=f"postroom-probe-replies-{prefix}x")["QueueUrl"]
+    kept = sqs.create_queue(QueueName=f"{prefix}kept")["QueueUrl"]
+    try:
+        live = read_live(target(endpoint))
+        assert f"{prefix}kept" in live.queues
+        assert not [n for n in live.queues if n.startswith("postroom-probe-replies-")], sorted(live.queues)
+    finally:
+        sqs.delete_queue(QueueUrl=reply)
+        sqs.delete_queue(QueueUrl=kept)

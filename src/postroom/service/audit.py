@@ -106,12 +106,21 @@ class AuditService:
                 continue
             if e.at_ms >= until_ms:
                 continue
+            # The gap ends where the same endpoint was subscribed to the topic again: what was
+            # published after that reached it, so a restored route stops being reported once the
+            # window has moved past the gap.
+            back = min((r.at_ms for r in events if r.event == "subscribed" and r.topic_arn == e.topic_arn
+                        and r.protocol == e.protocol and r.endpoint == e.endpoint and r.at_ms > e.at_ms),
+                       default=until_ms)
+            gap_end = min(back, until_ms)
+            if gap_end <= since_ms:
+                continue
             # Exact from the archive when the topic keeps one; else from the accounting's minutes,
             # the unsubscription's own minute included ("up to": better a finding too many).
-            published = await self.store.archived_between(e.topic_arn, max(e.at_ms, since_ms), until_ms)
+            published = await self.store.archived_between(e.topic_arn, max(e.at_ms, since_ms), gap_end)
             exact = bool(published)
             if not published:
-                after = [c for c in await self.store.audit_counts(max(_bucket(e.at_ms), _bucket(since_ms)), until_ms)
+                after = [c for c in await self.store.audit_counts(max(_bucket(e.at_ms), _bucket(since_ms)), gap_end)
                          if c.topic_arn == e.topic_arn and c.sub_arn is None]
                 published = sum(c.published for c in after)
             if published:

@@ -35,6 +35,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 
 from postroom.awsclient import AwsTarget
+from postroom.probe import REPLY_QUEUE_PREFIX
 from postroom.topology.model import (
     QUEUE_ATTRIBUTES,
     TOPIC_ATTRIBUTES,
@@ -210,13 +211,16 @@ def _list_subscriptions(sns: Any) -> list[dict[str, Any]]:
 
 def read_live(aws: AwsTarget) -> Topology:
     """Every queue, topic and subscription the credentials can see in the target's region, with
-    queue depth, URLs and ARNs, and subscriptions' replay status."""
+    queue depth, URLs and ARNs, and subscriptions' replay status. Probe reply queues
+    (``postroom-probe-replies-*``) of running verify or watch rounds are temporary, never part
+    of the topology (they would show as drift)."""
     sqs, sns = client(aws, "sqs"), client(aws, "sns")
     with ThreadPoolExecutor(WORKERS) as pool:
         listed_urls = pool.submit(_list_queue_urls, sqs)
         listed_topics = pool.submit(_list_topic_arns, sns)
         listed_subs = pool.submit(_list_subscriptions, sns)
-        queue_futures = [pool.submit(_read_queue, sqs, url) for url in listed_urls.result()]
+        queue_futures = [pool.submit(_read_queue, sqs, url) for url in listed_urls.result()
+                         if not name_of_queue_url(url).startswith(REPLY_QUEUE_PREFIX)]
         topic_futures = [pool.submit(_read_topic, sns, arn) for arn in listed_topics.result()]
         sub_futures = [pool.submit(_read_subscription, sns, s) for s in listed_subs.result()]
         queues = [q for q in (f.result() for f in queue_futures) if q is not None]
