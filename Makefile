@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 JS_STAMP := tests/js/node_modules/.installed
 
-.PHONY: run test lint typecheck setup js clean bench
+.PHONY: run test lint typecheck setup js clean bench fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: $(STAMP) js lint typecheck
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+# Not part of `make test`: mutated SDK requests against a server it starts (bench/fuzz.py).
+FUZZ_ARGS ?= --count 1000000
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) tests/js/node_modules postroom-data

@@ -110,6 +110,11 @@ class InvalidSecurity(PostroomError):
     """The request was not made over HTTPS or did not use SigV4 for signing."""
 
 
+class AccessDenied(PostroomError):
+    """Access to the resource is denied: another account's queue whose policy does not
+    allow the caller the action."""
+
+
 class ServiceUnavailable(PostroomError):
     """The request has failed due to a temporary failure of the server."""
 

@@ -14,7 +14,8 @@ the certificate, rebuild the string to sign from the JSON (see
 postroom makes its own RSA 2048 key and a self-signed certificate once, keeps them in
 a directory (files mode 0600), and reloads them on later starts so the certificate
 consumers cached stays valid. The server serves ``certificate_pem()`` at
-``CERT_PATH``.
+``CERT_PATH``. The helpers at the end (``self_signed_certificate``, ``write_private``, ...)
+also make the TLS certificate of ``postroom serve --tls-self-signed`` (``postroom.server.tls``).
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ import base64
 import contextlib
 import datetime
 import fcntl
+import ipaddress
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from postroom.core.sns.envelope import Envelope, string_to_sign
 from postroom.errors import InvalidParameterValue
@@ -65,7 +67,7 @@ class Signer:
     """Signs SNS envelopes with postroom's RSA key; holds the matching certificate."""
 
     def __init__(self, private_key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> None:
-        if not _matches(private_key, certificate):
+        if not certificate_matches(private_key, certificate):
             raise ValueError("the certificate does not belong to the private key")
         self._key = private_key
         self._certificate = certificate
@@ -83,14 +85,14 @@ class Signer:
         """
         directory = Path(directory)
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with _locked(directory / _LOCK_FILE):
+        with locked_file(directory / _LOCK_FILE):
             key_path = directory / KEY_FILE
             cert_path = directory / CERT_FILE
             if key_path.exists():
-                private_key = _load_key(key_path)
+                private_key = load_rsa_key(key_path)
             else:
                 private_key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-                _write_private(
+                write_private(
                     key_path,
                     private_key.private_bytes(
                         serialization.Encoding.PEM,
@@ -100,11 +102,12 @@ class Signer:
                 )
                 with contextlib.suppress(FileNotFoundError):
                     cert_path.unlink()
-            certificate = _load_certificate(cert_path) if cert_path.exists() else None
+            certificate = load_certificate(cert_path) if cert_path.exists() else None
             now = datetime.datetime.now(datetime.UTC)
-            if certificate is None or not _matches(private_key, certificate) or certificate.not_valid_after_utc <= now:
+            if (certificate is None or not certificate_matches(private_key, certificate)
+                    or certificate.not_valid_after_utc <= now):
                 certificate = _self_signed(private_key, f"sns.{host_for_cert}", now)
-                _write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
+                write_private(cert_path, certificate.public_bytes(serialization.Encoding.PEM))
         return cls(private_key, certificate)
 
     @classmethod
@@ -164,13 +167,14 @@ class Signer:
         return ordered
 
 
-def _matches(private_key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> bool:
+def certificate_matches(private_key: rsa.RSAPrivateKey, certificate: x509.Certificate) -> bool:
     public = certificate.public_key()
     return isinstance(public, rsa.RSAPublicKey) and public.public_numbers() == private_key.public_key().public_numbers()
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def locked_file(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` (created mode 0600) for the duration of the block."""
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
@@ -179,7 +183,7 @@ def _locked(path: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` with mode 0600: a temporary file, then an atomic rename."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -196,14 +200,14 @@ def _write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _load_key(path: Path) -> rsa.RSAPrivateKey:
+def load_rsa_key(path: Path) -> rsa.RSAPrivateKey:
     key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError(f"{path} does not hold an RSA private key")
     return key
 
 
-def _load_certificate(path: Path) -> x509.Certificate | None:
+def load_certificate(path: Path) -> x509.Certificate | None:
     try:
         return x509.load_pem_x509_certificate(path.read_bytes())
     except ValueError:
@@ -211,27 +215,41 @@ def _load_certificate(path: Path) -> x509.Certificate | None:
 
 
 def _self_signed(private_key: rsa.RSAPrivateKey, common_name: str, now: datetime.datetime) -> x509.Certificate:
+    return self_signed_certificate(private_key, common_name, now, hosts=[common_name])
+
+
+def self_signed_certificate(private_key: rsa.RSAPrivateKey, common_name: str, now: datetime.datetime, *,
+                            hosts: Sequence[str], server_auth: bool = False,
+                            validity: datetime.timedelta = CERT_VALIDITY) -> x509.Certificate:
+    """A self-signed end-entity certificate for ``private_key`` (``CN=common_name``, O=postroom).
+
+    ``hosts`` become the subjectAltName: IP literals as IP addresses, anything else as DNS names.
+    ``server_auth`` makes it a TLS server certificate (key encipherment, extended key usage
+    serverAuth) rather than a signing-only one. ``notBefore`` is backdated a day for slow clocks.
+    The SNS signing certificate and the certificate ``postroom serve --tls-self-signed`` makes
+    both come from here.
+    """
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
             x509.NameAttribute(NameOID.ORGANIZATION_NAME, "postroom"),
         ]
     )
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(private_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - _CLOCK_SKEW)
-        .not_valid_after(now + CERT_VALIDITY)
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(common_name)]), critical=False)
+        .not_valid_after(now + validity)
+        .add_extension(x509.SubjectAlternativeName([_general_name(h) for h in dict.fromkeys(hosts)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
                 digital_signature=True,
                 content_commitment=False,
-                key_encipherment=False,
+                key_encipherment=server_auth,
                 data_encipherment=False,
                 key_agreement=False,
                 key_cert_sign=False,
@@ -241,5 +259,14 @@ def _self_signed(private_key: rsa.RSAPrivateKey, common_name: str, now: datetime
             ),
             critical=True,
         )
-        .sign(private_key, hashes.SHA256())
     )
+    if server_auth:
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+    return builder.sign(private_key, hashes.SHA256())
+
+
+def _general_name(host: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        return x509.DNSName(host)

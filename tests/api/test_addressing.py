@@ -123,7 +123,8 @@ def test_twelve_digit_access_key_names_the_account(server: Server) -> None:
     """A request signed with a 12-digit access key id acts as that account (moto's and
     LocalStack's convention, so multi-account setups can be tested): its queue's URL and ARN
     name that account, the default account's ListQueues does not list it, and the default
-    account reaches it with GetQueueUrl's QueueOwnerAWSAccountId."""
+    account reaches it with GetQueueUrl's QueueOwnerAWSAccountId once the queue's policy
+    grants it GetQueueUrl (AccessDenied before: issue #15, tests/auth_policy)."""
     name = unique("acct")
     other, default = client(server, key=OTHER_ACCOUNT), client(server)
     url = other.create_queue(QueueName=name)["QueueUrl"]
@@ -134,6 +135,10 @@ def test_twelve_digit_access_key_names_the_account(server: Server) -> None:
     with pytest.raises(default.exceptions.ClientError) as exc:
         default.get_queue_url(QueueName=name)
     assert_error(exc, "QueueDoesNotExist", "AWS.SimpleQueueService.NonExistentQueue")
+    with pytest.raises(default.exceptions.ClientError) as exc:
+        default.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=OTHER_ACCOUNT)
+    assert exc.value.response["Error"]["Code"] == "AccessDenied"
+    other.add_permission(QueueUrl=url, Label="url", AWSAccountIds=[server.account_id], Actions=["GetQueueUrl"])
     assert default.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=OTHER_ACCOUNT)["QueueUrl"] == url
 
 

@@ -50,22 +50,22 @@ def test_watch_across_nodes_detects_the_hand_deleted_subscription_and_recovery(n
         watch.wait_for(f"UP route {p}orders → {p}billing", 30)
         assert watch.count("FIRING", after=0) == 0, "a healthy bus: nothing fires\n" + watch.text
 
-        unsubscribe(_client(other, "sns"), p + "orders", p + "shipping")
         deleted = time.monotonic()
+        unsubscribe(_client(other, "sns"), p + "orders", p + "shipping")
         detected = watch.wait_for(f"DOWN route {route}", 60, after=deleted) - deleted
         assert detected < WORST_CASE + SLACK, f"detected after {detected:.1f} s\n{watch.text}"
         watch.wait_for(f"FIRING DRIFT {route}", 10, after=deleted)
         watch.wait_for(f"FIRING SUBSCRIBER-REMOVED {route}", 30, after=deleted)
 
-        subscribe(_client(audited, "sqs"), _client(audited, "sns"), p + "orders", p + "shipping")
         restored = time.monotonic()
+        subscribe(_client(audited, "sqs"), _client(audited, "sns"), p + "orders", p + "shipping")
         recovered = watch.wait_for(f"UP route {route}", 60, after=restored) - restored
         assert recovered < WORST_CASE + SLACK, f"recovered after {recovered:.1f} s\n{watch.text}"
         watch.wait_for(f"RESOLVED SUBSCRIBER-REMOVED {route}", 30, after=restored)
         watch.wait_for(f"RESOLVED DRIFT {route}", 30, after=restored)
 
-        nodes.nodes[1].stop()  # the audit's node goes away; the watched node carries on
         gone = time.monotonic()
+        nodes.nodes[1].stop()  # the audit's node goes away; the watched node carries on
         watch.wait_for(f"FIRING AUDIT-UNREACHABLE {audited}", 30, after=gone)
         time.sleep(3 * INTERVAL)
         assert watch.count("DOWN route", after=gone) == 0, watch.text

@@ -183,11 +183,23 @@ def _receive(sqs: Any, url: str) -> list[dict[str, Any]]:
     return got
 
 
+ON_MOTO = [p for p in POLICIES if p[2]]
+
+
 @pytest.mark.parametrize(("doc", "scope", "on_moto"), POLICIES, ids=[json.dumps(p[0])[:60] for p in POLICIES])
-def test_real_sns_delivers_the_derived_probe_through_the_filter(
-        endpoint: Endpoint, prefix: str, doc: dict[str, Any], scope: str, on_moto: bool) -> None:
-    if endpoint.name == "moto" and not on_moto:
-        pytest.skip("moto 5 does not implement every operator of this policy")
+def test_postroom_delivers_the_derived_probe_through_the_filter(
+        postroom_endpoint: Endpoint, prefix: str, doc: dict[str, Any], scope: str, on_moto: bool) -> None:
+    _delivers_derived_probe(postroom_endpoint, prefix, doc, scope)
+
+
+@pytest.mark.parametrize(("doc", "scope", "on_moto"), ON_MOTO, ids=[json.dumps(p[0])[:60] for p in ON_MOTO])
+def test_moto_delivers_the_derived_probe_through_the_filter(
+        moto_endpoint: Endpoint, prefix: str, doc: dict[str, Any], scope: str, on_moto: bool) -> None:
+    """The operators moto 5 implements (the others are left out above, with the reason)."""
+    _delivers_derived_probe(moto_endpoint, prefix, doc, scope)
+
+
+def _delivers_derived_probe(endpoint: Endpoint, prefix: str, doc: dict[str, Any], scope: str) -> None:
     sqs, sns = endpoint.client("sqs"), endpoint.client("sns")
     url = sqs.create_queue(QueueName=f"{prefix}filtered")["QueueUrl"]
     arn = sns.create_topic(Name=f"{prefix}events")["TopicArn"]

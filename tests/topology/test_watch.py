@@ -62,8 +62,8 @@ def test_hand_deleted_subscription_reported_within_the_bound_and_recovery_clears
         watch.wait_for(f"UP route {route}", 30)
         assert status(url)["healthy"] is True
 
-        unsubscribe(sns, p + "orders", p + "shipping")
         deleted = time.monotonic()
+        unsubscribe(sns, p + "orders", p + "shipping")
         detected = watch.wait_for(f"DOWN route {route}", 60, after=deleted) - deleted
         assert detected < WORST_CASE + SLACK, f"detected after {detected:.1f} s"
         watch.wait_for(f"FIRING DRIFT {route}", 10, after=deleted)
@@ -78,8 +78,8 @@ def test_hand_deleted_subscription_reported_within_the_bound_and_recovery_clears
         assert "postroom_watch_healthy 0.0" in text and "postroom_watch_endpoint_up 1.0" in text
         assert f'postroom_watch_route_probe_latency_seconds{{queue="{p}billing",topic="{p}orders"}}' in text
 
-        subscribe(sqs, sns, p + "orders", p + "shipping")
         restored = time.monotonic()
+        subscribe(sqs, sns, p + "orders", p + "shipping")
         recovered = watch.wait_for(f"UP route {route}", 60, after=restored) - restored
         assert recovered < WORST_CASE + SLACK, f"recovered after {recovered:.1f} s"
         watch.wait_for(f"RESOLVED DRIFT {route}", 10, after=restored)
@@ -219,8 +219,8 @@ def test_a_broken_edit_of_the_file_is_reported_and_the_last_good_version_kept(
         ready = watch.wait_for(f"UP route {p}orders → {p}shipping", 30)
         file.write_text(spec(p, ROUTES) + "bogus: [\n")
         watch.wait_for(f"FIRING FILE-INVALID {file}", 30, after=ready)
-        assert watch.count("DOWN route", after=ready) == 0, "the last good version is still watched"
         broken = time.monotonic()
+        assert watch.count("DOWN route", after=ready) == 0, "the last good version is still watched"
         file.write_text(spec(p, ROUTES[:1]))  # shipping no longer declared: its route is no longer watched
         watch.wait_for(f"RESOLVED FILE-INVALID {file}", 30, after=broken)
         watch.wait_for(f"FIRING DRIFT {p}orders → {p}shipping", 30, after=broken)  # live but undeclared now

@@ -75,21 +75,21 @@ def test_postroom_down_is_one_finding_and_watch_comes_back(postroom_on_port: Ser
     try:
         watch.wait_for(f"FIRING ENDPOINT-UNREACHABLE {srv.endpoint}", 30)  # nothing listens yet
         assert watch.proc.poll() is None, "watch keeps running"
+        up = time.monotonic()  # taken before the start: watch may see the server before start() returns
         srv.start()
         ep = Endpoint("postroom", srv.endpoint, srv)
         make_live(ep.client("sqs"), ep.client("sns"), p, ROUTES)
-        up = time.monotonic()
         watch.wait_for(f"RESOLVED ENDPOINT-UNREACHABLE {srv.endpoint}", 30, after=up)
         ready = max(watch.wait_for(f"UP route {p}orders → {p}shipping", 30),
                     watch.wait_for(f"UP route {p}orders → {p}billing", 30))
 
-        assert srv.stop() == 0
         down = time.monotonic()
+        assert srv.stop() == 0
         watch.wait_for(f"FIRING ENDPOINT-UNREACHABLE {srv.endpoint}", 30, after=down)
         time.sleep(3 * INTERVAL)
         assert watch.proc.poll() is None, "watch survives the endpoint being down"
-        srv.start()  # same port, same data: the topology is back as it was
         back = time.monotonic()
+        srv.start()  # same port, same data: the topology is back as it was
         watch.wait_for(f"RESOLVED ENDPOINT-UNREACHABLE {srv.endpoint}", 30, after=back)
         time.sleep(3 * INTERVAL)
         assert watch.count("DOWN route", after=ready) == 0, \
@@ -111,13 +111,13 @@ def test_moto_down_then_up_again_is_reported_and_watch_carries_on(tmp_path: Path
         moto.start()
         make_live(_client(moto.url, "sqs"), _client(moto.url, "sns"), p, ROUTES)
         watch.wait_for(f"UP route {p}orders → {p}shipping", 30)
-        moto.stop()
         down = time.monotonic()
+        moto.stop()
         watch.wait_for(f"FIRING ENDPOINT-UNREACHABLE {moto.url}", 30, after=down)
         time.sleep(3 * INTERVAL)
         assert watch.count("DOWN route", after=down) == 0, watch.text
-        moto.start()  # moto keeps nothing: the routes are gone, and watch says so
         back = time.monotonic()
+        moto.start()  # moto keeps nothing: the routes are gone, and watch says so
         watch.wait_for(f"RESOLVED ENDPOINT-UNREACHABLE {moto.url}", 30, after=back)
         watch.wait_for(f"DOWN route {p}orders → {p}shipping", 30, after=back)
         watch.wait_for(f"FIRING DRIFT {p}orders", 30, after=back)

@@ -67,6 +67,9 @@ def _attribute_key(name: str) -> Any:
               help="Verify SNS envelope signatures (certificates from AWS, --sns-cert-host, or --endpoint-url).")
 @click.option("--sns-cert-host", multiple=True, metavar="HOST[:PORT]",
               help="Also trust signing certificates served by this host (repeatable; HTTP allowed).")
+@click.option("--sns-ca-bundle", default=None, envvar="AWS_CA_BUNDLE", metavar="PEM",
+              help="Extra trusted CA certificates for fetching signing certificates over HTTPS (default: "
+                   "$AWS_CA_BUNDLE, e.g. the certificate of `postroom serve --tls-self-signed`).")
 @click.option("--max-messages", default=None, type=click.IntRange(1),
               help="Exit after handling this many messages.")
 @click.option("--idle-timeout", default=None, type=click.FloatRange(0),
@@ -77,6 +80,7 @@ def _attribute_key(name: str) -> Any:
 def consume(queue: str, handler_spec: str, concurrency: int, batch_size: int, wait_time: int,
             visibility_timeout: int | None, retry_delay: float | None, no_heartbeat: bool,
             order_attribute: str | None, no_unwrap: bool, verify_sns: bool, sns_cert_host: tuple[str, ...],
+            sns_ca_bundle: str | None,
             max_messages: int | None, idle_timeout: float | None, log_level: str,
             endpoint_url: str | None, region: str | None, profile: str | None) -> None:
     """Consume QUEUE (URL, name or ARN) with a handler, in order per FIFO message group."""
@@ -94,7 +98,7 @@ def consume(queue: str, handler_spec: str, concurrency: int, batch_size: int, wa
         hosts = list(sns_cert_host)
         if endpoint_url:
             hosts.append(urlsplit(endpoint_url).netloc)
-        verifier = SnsVerifier(hosts=hosts, allow_http=True)
+        verifier = SnsVerifier(hosts=hosts, allow_http=True, ca_bundle=sns_ca_bundle)
     consumer = Consumer(queue_url, handler, client=client, concurrency=concurrency, batch_size=batch_size,
                         wait_time=wait_time, visibility_timeout=visibility_timeout, heartbeat=not no_heartbeat,
                         retry_delay=retry_delay, order_key=_attribute_key(order_attribute) if order_attribute else None,

@@ -24,6 +24,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "audit": "postroom.cli.audit",
     "outbox": "postroom.cli.outbox",
     "watch": "postroom.cli.watch",
+    "credentials": "postroom.cli.credentials",
 }
 
 
@@ -89,18 +90,42 @@ def _public_url(value: str | None) -> str | None:
 @click.option("--public-url", default=None, metavar="URL", callback=lambda _c, _p, v: _public_url(v),
               help="Base of the URLs handed to clients (queue URLs, SigningCertURL, UnsubscribeURL) instead of "
                    "the request's Host header; may contain {region}, e.g. http://sqs.{region}.example.test:9700.")
+@click.option("--tls-cert", default=None, metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Serve HTTPS with this PEM certificate (chain); needs --tls-key.")
+@click.option("--tls-key", default=None, metavar="FILE", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="The PEM private key of --tls-cert.")
+@click.option("--tls-self-signed", is_flag=True,
+              help="Serve HTTPS with a self-signed certificate for localhost, 127.0.0.1 and --host, made in the "
+                   "data dir on first start (tls-cert.pem) and reused; clients trust it with AWS_CA_BUNDLE.")
+@click.option("--credentials", "credentials_file", default=None, metavar="FILE", envvar="POSTROOM_CREDENTIALS_FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Verify every request's SigV4 signature against the keys in FILE (postroom credentials add); "
+                   "re-read when it changes. Also: POSTROOM_ACCESS_KEY_ID + POSTROOM_SECRET_ACCESS_KEY "
+                   "[+ POSTROOM_SESSION_TOKEN] in the environment. Without either, any signature is accepted.")
 def serve(host: str, port: int, data_dir: Path, store_url: str | None, account_id: str, region: str, log_level: str,
           durability: str, aws_timing: bool, debug_clock: bool, default_archive_days: int,
-          unrouted_days: int, public_url: str | None) -> None:
+          unrouted_days: int, public_url: str | None,
+          tls_cert: Path | None, tls_key: Path | None, tls_self_signed: bool,
+          credentials_file: Path | None = None) -> None:
     """Serve the SQS API (JSON 1.0 and query protocols) and the SNS API on HOST:PORT."""
     from postroom.server.config import ServerConfig
     from postroom.server.run import serve as run_server
 
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
+    if tls_self_signed and tls_cert is not None:
+        raise click.UsageError("--tls-self-signed or --tls-cert/--tls-key, not both")
+
+    from postroom.cli.credentials import server_credentials
+
+    env_credentials = server_credentials(credentials_file)
     run_server(ServerConfig(host=host, port=port, data_dir=data_dir, store_url=store_url,
                             account_id=account_id, region=region,
                             log_level=log_level, durability=durability, aws_timing=aws_timing,
                             debug_clock=debug_clock, default_archive_days=default_archive_days,
-                            unrouted_days=unrouted_days, public_url=public_url))
+                            unrouted_days=unrouted_days, public_url=public_url,
+                            tls_cert=tls_cert, tls_key=tls_key, tls_self_signed=tls_self_signed,
+                            credentials_file=credentials_file, env_credentials=env_credentials))
 
 
 main.add_command(db)

@@ -10,9 +10,13 @@ The steps AWS documents, in order:
 3. check ``Signature`` (base64) with the certificate's RSA public key, PKCS#1 v1.5, SHA1 for
    ``SignatureVersion`` "1" and SHA256 for "2".
 
-postroom signs with its own self-signed key and serves the certificate over plain HTTP at
-``http://<endpoint>/_postroom/sns/…pem``; :meth:`SnsVerifier.for_endpoint` trusts exactly that host
-(over HTTP) in addition to AWS's. Envelopes from FIFO topics are not signed on AWS (no
+postroom signs with its own self-signed key and serves the certificate at
+``<scheme>://<endpoint>/_postroom/sns/…pem``; :meth:`SnsVerifier.for_endpoint` trusts exactly that host
+in addition to AWS's: over HTTPS only when the endpoint is ``https://`` (a server started with
+``--tls-cert``/``--tls-self-signed``), over plain HTTP only when the endpoint itself is plain HTTP.
+Certificates are fetched with TLS verified, against the system's CAs plus ``ca_bundle`` (a PEM file
+such as the ``tls-cert.pem`` of ``postroom serve --tls-self-signed``); a host outside the allow-list is
+refused before anything is fetched. Envelopes from FIFO topics are not signed on AWS (no
 ``SignatureVersion``/``Signature``/``SigningCertURL``); they pass only if they also carry a FIFO topic ARN
 (``….fifo``), and ``require_signature=True`` refuses even those.
 """
@@ -22,7 +26,9 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import os
 import re
+import ssl
 import threading
 import urllib.request
 from collections.abc import Callable, Iterable
@@ -43,8 +49,8 @@ class SignatureError(Exception):
     """An SNS envelope whose signature could not be verified; the message is not handed to the handler."""
 
 
-def _fetch(url: str, timeout: float) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:
+def _fetch(url: str, timeout: float, context: ssl.SSLContext | None = None) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout, context=context) as response:
         data: bytes = response.read(64 * 1024)
         return data
 
@@ -54,26 +60,34 @@ class SnsVerifier:
 
     ``hosts``: extra trusted certificate hosts (``host`` or ``host:port``) besides AWS's own;
     ``allow_http``: whether those extra hosts may serve the certificate over plain HTTP (AWS's hosts
-    always need HTTPS). Certificates are cached per URL.
+    always need HTTPS); ``ca_bundle``: a PEM file of certificates trusted, besides the system's CAs,
+    when fetching over HTTPS (TLS is always verified). Certificates are cached per URL.
     """
 
     def __init__(self, *, hosts: Iterable[str] = (), allow_http: bool = False, require_signature: bool = False,
-                 timeout: float = 5.0, fetch: Callable[[str], bytes] | None = None) -> None:
+                 timeout: float = 5.0, fetch: Callable[[str], bytes] | None = None,
+                 ca_bundle: str | os.PathLike[str] | None = None) -> None:
         self._hosts = frozenset(h.lower() for h in hosts)
         self._allow_http = allow_http
         self._require_signature = require_signature
         self._timeout = timeout
-        self._fetch = fetch or (lambda url: _fetch(url, self._timeout))
+        context: ssl.SSLContext | None = None
+        if ca_bundle is not None:
+            context = ssl.create_default_context()  # the system's CAs (AWS's certificate hosts) ...
+            context.load_verify_locations(cafile=os.fspath(ca_bundle))  # ... and the bundle's
+        self._fetch = fetch or (lambda url: _fetch(url, self._timeout, context))
         self._certs: dict[str, x509.Certificate] = {}
         self._lock = threading.Lock()
 
     @classmethod
     def for_endpoint(cls, endpoint_url: str, **kwargs: object) -> SnsVerifier:
-        """Trust the certificate a postroom server at ``endpoint_url`` serves (over HTTP too)."""
-        netloc = urlsplit(endpoint_url).netloc
-        if not netloc:
+        """Trust the certificate a postroom server at ``endpoint_url`` serves, by the endpoint's scheme:
+        an ``https://`` endpoint's only over HTTPS (pass ``ca_bundle`` when its TLS certificate is not
+        one the system trusts), an ``http://`` endpoint's over HTTP too."""
+        parts = urlsplit(endpoint_url)
+        if not parts.netloc or parts.scheme not in ("http", "https"):
             raise ValueError(f"not an endpoint URL: {endpoint_url!r}")
-        return cls(hosts=[netloc], allow_http=True, **kwargs)  # type: ignore[arg-type]
+        return cls(hosts=[parts.netloc], allow_http=parts.scheme == "http", **kwargs)  # type: ignore[arg-type]
 
     def check_cert_url(self, url: str) -> None:
         """Step 1: refuse a certificate URL outside the allow-list."""

@@ -29,3 +29,12 @@ def first_invalid_character(text: str) -> int | None:
 
 def has_invalid_characters(text: str) -> bool:
     return _FORBIDDEN.search(text) is not None
+
+
+def utf8_length(text: str) -> int:
+    """The UTF-8 size of ``text`` as AWS counts it, also for text that SQS will refuse:
+    a lone surrogate (a JSON request can carry ``"\\ud800"``) counts as the three bytes
+    its code point takes, rather than failing to encode."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))

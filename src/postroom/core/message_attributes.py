@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from postroom.core import limits
-from postroom.core.charset import INVALID_CHARACTERS_MESSAGE, has_invalid_characters
+from postroom.core.charset import INVALID_CHARACTERS_MESSAGE, has_invalid_characters, utf8_length
 from postroom.core.model import MessageAttributes, MessageAttributeValue
 from postroom.errors import InvalidParameterValue
 
@@ -83,13 +83,13 @@ def message_size(body: str, attrs: Mapping[str, MessageAttributeValue]) -> int:
     for every attribute, its name, its data type and its value (AWS doc: "All parts of
     the message attribute, including Name, Type, and Value, are part of the message size
     restriction")."""
-    size = len(body.encode("utf-8"))
+    size = utf8_length(body)
     for name, value in attrs.items():
-        size += len(name.encode("utf-8")) + len(value.data_type.encode("utf-8"))
+        size += utf8_length(name) + utf8_length(value.data_type)
         if value.binary_value is not None:
             size += len(value.binary_value)
         if value.string_value is not None:
-            size += len(value.string_value.encode("utf-8"))
+            size += utf8_length(value.string_value)
     return size
 
 

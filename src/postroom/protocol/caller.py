@@ -8,7 +8,9 @@ AWS derives both from the request itself:
 - **Account.** On AWS, the access key id belongs to an account. Without a credentials file
   postroom cannot know whose key it is, so, as moto and LocalStack do, a 12-digit access key
   id *is* the account id (``AKIA…``-style keys and anything else get the server's
-  ``--account-id``). That is what makes multi-account setups testable.
+  ``--account-id``). That is what makes multi-account setups testable. With a credentials
+  file (``--credentials``) the signature is verified first (``protocol/auth.py``) and the
+  key's account is the file's: the verified :class:`Principal` is passed in.
 - **Address.** Queue URLs, SigningCertURL and UnsubscribeURL are built from the address the
   client used: the ``Host`` header, with the port the server listens on when the header has
   none (the AWS SDK for Ruby v1 sends ``Host`` without a port, and the URLs would otherwise
@@ -39,6 +41,17 @@ class Addressing:
     port: int
     scheme: str = "http"
     public_url: str | None = None
+
+
+@dataclass(slots=True)
+class Principal:
+    """A verified signer (``protocol/auth.py``): its access key, the account the credentials
+    file gives it, and the region and service of the signature's credential scope."""
+
+    access_key: str
+    account: str
+    region: str
+    service: str
 
 
 def credential_scope(headers: Mapping[bytes, bytes]) -> tuple[str | None, str | None, str | None]:
@@ -74,10 +87,15 @@ def _has_port(host: str) -> bool:
     return ":" in host
 
 
-def request_context(headers: Mapping[bytes, bytes], addressing: Addressing) -> RequestContext:
+def request_context(headers: Mapping[bytes, bytes], addressing: Addressing,
+                    principal: Principal | None = None) -> RequestContext:
     """The caller's account and region, and the address their URLs should carry."""
-    key, region, _service = credential_scope(headers)
-    account = caller_account(key, addressing.account_id)
+    region: str | None
+    if principal is not None:
+        account, region = principal.account, principal.region
+    else:
+        key, region, _service = credential_scope(headers)
+        account = caller_account(key, addressing.account_id)
     where = region or addressing.region
     scheme, host = public_host(headers, addressing, where)
     trace = headers.get(b"x-amzn-trace-id")

@@ -33,6 +33,14 @@ Conv = Callable[[Any, str], Any]
 """A compiled converter: (wire value, member name for messages) -> params value."""
 
 _INT = re.compile(r"[+-]?\d+\Z")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE_REASON = "It contains a lone UTF-16 surrogate, which is not a Unicode character."
+
+# Members whose text the services validate with their own error (InvalidMessageContents for a
+# message body, a batch entry's InvalidBatchEntryId, a message attribute's rules), so a batch
+# entry fails alone, as other invalid entries do; and the names of message attributes.
+_SERVICE_CHECKED_TEXT = frozenset({"MessageBody", "StringValue", "Id"})
+_ATTRIBUTE_VALUE_SHAPES = frozenset({"MessageAttributeValue", "MessageSystemAttributeValue"})
 
 
 def _bad(name: str, value: Any) -> InvalidParameterValue:
@@ -65,9 +73,22 @@ def _absence_errors(shape: StructureShape) -> tuple[tuple[str, PostroomError], .
 
 # --- AWS JSON 1.0 -------------------------------------------------------------------
 
-def _j_str(v: Any, name: str) -> Any:
+def _j_text(v: Any, name: str) -> Any:
+    """A string whose characters the service checks itself (a message body, a String
+    attribute value, a batch entry id, an attribute name), with its own error."""
     if type(v) is not str:
         raise _bad(name, v)
+    return v
+
+
+def _j_str(v: Any, name: str) -> Any:
+    """Any other string. JSON can spell a lone UTF-16 surrogate (``"\\ud800"``), which is
+    no Unicode character and no valid value of any parameter: InvalidParameterValue, before
+    it can reach a digest, the store or an XML document."""
+    if type(v) is not str:
+        raise _bad(name, v)
+    if not v.isascii() and _SURROGATE.search(v) is not None:
+        raise InvalidParameterValue(f"Value for parameter {name} is invalid. Reason: {_SURROGATE_REASON}")
     return v
 
 
@@ -124,7 +145,8 @@ def _j_compile(shape: Shape, memo: dict[str, Conv]) -> Conv:
         return _j_list(_j_compile(shape.member, memo))
     if t == "map":
         assert isinstance(shape, MapShape)
-        return _j_map(_j_compile(shape.key, memo), _j_compile(shape.value, memo))
+        key = _j_text if shape.value.name in _ATTRIBUTE_VALUE_SHAPES else _j_compile(shape.key, memo)
+        return _j_map(key, _j_compile(shape.value, memo))
     return _j_any
 
 
@@ -169,7 +191,8 @@ def _j_struct(shape: StructureShape, memo: dict[str, Conv]) -> Conv:
 
     memo[shape.name] = struct
     for member, member_shape in shape.members.items():
-        convs[member] = _j_compile(member_shape, memo)
+        text = member in _SERVICE_CHECKED_TEXT and member_shape.type_name == "string"
+        convs[member] = _j_text if text else _j_compile(member_shape, memo)
     return struct
 
 
@@ -197,7 +220,7 @@ def parse_json_request(op: OperationModel, body: bytes) -> dict[str, Any]:
     else:
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deeply
             raise MalformedInput("The request body is not valid JSON.") from None
         if type(data) is not dict:
             raise MalformedInput("The request body must be a JSON object.")
@@ -227,7 +250,7 @@ def _q_str(v: Any, name: str) -> Any:
 
 
 def _q_int(v: Any, name: str) -> Any:
-    if type(v) is not str or not _INT.match(v):
+    if type(v) is not str or not _INT.match(v) or len(v) > 40:  # no modelled integer has 40 digits
         raise _bad(name, v if type(v) is str else "(structured value)")
     return int(v)
 

@@ -286,7 +286,7 @@ def serialize_query_response(op: OperationModel, result: Mapping[str, Any], requ
             out.append(f"</{wrapper}>")
     out.append(f"<ResponseMetadata><RequestId>{_esc(request_id)}</RequestId></ResponseMetadata>"
                f"</{op.name}Response>")
-    return "".join(out).encode("utf-8")
+    return "".join(out).encode("utf-8", "backslashreplace")  # a lone surrogate as its \ud800 escape
 
 
 # --- query answered as JSON (Accept: application/json) ---------------------------------
@@ -369,4 +369,4 @@ def serialize_query_error(code: str, message: str, sender_fault: bool, request_i
     return (f'{_XML_DECL}<ErrorResponse xmlns="{XMLNS}"><Error>'
             f"<Type>{'Sender' if sender_fault else 'Receiver'}</Type>"
             f"<Code>{_esc(code)}</Code><Message>{_esc(message)}</Message><Detail/></Error>"
-            f"<RequestId>{_esc(request_id)}</RequestId></ErrorResponse>").encode()
+            f"<RequestId>{_esc(request_id)}</RequestId></ErrorResponse>").encode("utf-8", "backslashreplace")

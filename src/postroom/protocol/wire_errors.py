@@ -40,6 +40,7 @@ CORAL_TYPES: dict[str, str] = {
     "InvalidParameterValue": f"{CORAL_NAMESPACE}#InvalidParameterValueException",
     "MissingParameter": f"{CORAL_NAMESPACE}#MissingRequiredParameterException",
     "MalformedInput": f"{CORAL_NAMESPACE}#SerializationException",
+    "AccessDenied": f"{CORAL_NAMESPACE}#AccessDeniedException",
 }
 
 # An unknown ``X-Amz-Target`` is refused by AWS's JSON front end before SQS sees it.
@@ -95,6 +96,7 @@ ERROR_TABLE: dict[type[e.PostroomError], tuple[str, int]] = {
     e.ResourceNotFound: ("ResourceNotFoundException", 404),
     e.InvalidAddress: ("InvalidAddress", 404),
     e.InvalidSecurity: ("InvalidSecurity", 403),
+    e.AccessDenied: ("AccessDenied", 403),
     e.ServiceUnavailable: ("ServiceUnavailable", 503),
     e.InternalError: ("InternalError", 500),
 }

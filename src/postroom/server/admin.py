@@ -45,6 +45,14 @@ def _json(status: int, doc: Any, action: str) -> Response:
     return Response(status, JSON, json.dumps(doc).encode(), action)
 
 
+def _json_object(body: bytes) -> dict[str, Any]:
+    """A request body that must be a JSON object (ValueError otherwise: answered 400)."""
+    doc = json.loads(body or b"{}")
+    if not isinstance(doc, dict):
+        raise ValueError("the request body must be a JSON object")
+    return doc
+
+
 def _time(value: Any, default: int) -> int:
     if value in (None, ""):
         return default
@@ -101,11 +109,11 @@ class AdminApi:
                     return _json(404, {"error": "NotFound", "message": "no such replay"}, "replay")
                 return _json(200, {"replay": replay_json(replay)}, "replay")
             if path == "/_postroom/replays" and method == "POST":
-                return await self._start_replay(json.loads(body or b"{}"))
+                return await self._start_replay(_json_object(body))
             if path.startswith("/_postroom/outbox/") and method == "GET":
                 return await self._outbox(path.rsplit("/", 1)[-1], q)
             if path == "/_postroom/sms/opted-out" and method == "POST":
-                doc = json.loads(body or b"{}")
+                doc = _json_object(body)
                 await PlatformService(self.sns).opt_out(str(doc.get("account") or "000000000000"),
                                                         str(doc.get("region") or "us-east-1"),
                                                         str(doc.get("phone_number") or ""))
@@ -115,7 +123,7 @@ class AdminApi:
                 report = await self.audits.audit(_time(q.get("since"), 0), _time(q.get("until"), now),
                                                  q.get("topic") or None)
                 return _json(200, report.to_json(), "audit")
-        except (PostroomError, ValueError, KeyError, TypeError) as exc:
+        except (PostroomError, ValueError, KeyError, TypeError, RecursionError) as exc:
             code = type(exc).__name__
             status = 404 if isinstance(exc, NotFound) else 400
             return _json(status, {"error": code, "message": str(exc)}, "admin")

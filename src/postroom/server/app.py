@@ -20,12 +20,23 @@ from urllib.parse import parse_qs
 
 from postroom.core.sns.archive import ArchiveSettings
 from postroom.errors import PostroomError
+from postroom.protocol.auth import (
+    UNSIGNED_SNS_LINKS,
+    Authenticator,
+    AuthFailure,
+    Verified,
+    check_allowed,
+    check_scope,
+    error_response,
+)
 from postroom.protocol.caller import Addressing, credential_scope, request_context
+from postroom.protocol.credentials import Credential, CredentialStore
 from postroom.protocol.http import Request, Response, parse_form
+from postroom.protocol.sigv4 import MISSING_AUTHENTICATION_TOKEN
 from postroom.protocol.sns.dispatch import SNS_VERSION, STS_VERSION, SnsDispatcher
 from postroom.protocol.sns.handlers import SNS_HANDLERS
 from postroom.protocol.sqs.dispatch import HANDLERS as SQS_HANDLERS
-from postroom.protocol.sqs.dispatch import SqsDispatcher
+from postroom.protocol.sqs.dispatch import SqsDispatcher, wants_json
 from postroom.protocol.sqs.handler_support import Services
 from postroom.server.admin import AdminApi
 from postroom.server.clocks import OffsetClock
@@ -92,7 +103,9 @@ class PostroomApp:
         self._lock: DataDirLock | None = None
         self._background: list[asyncio.Task[None]] = []
         self.shutting_down = False
-        self.addressing = Addressing(config.account_id, config.region, config.port, public_url=config.public_url)
+        self.authenticator = _authenticator(config)
+        self.addressing = Addressing(config.account_id, config.region, config.port, scheme=config.scheme,
+                                     public_url=config.public_url)
 
     # ---- lifecycle ------------------------------------------------------------
     async def startup(self) -> None:
@@ -114,8 +127,9 @@ class PostroomApp:
         else:
             self.signer = Signer.load_or_create(self.config.data_dir)
         # Deliveries made without a request (replays) point back at the address the server listens on.
-        endpoints = Endpoints(self.config.public_url.replace("{region}", self.config.region)
-                              if self.config.public_url else f"http://{self.config.host}:{self.config.port}", CERT_PATH)
+        base = (self.config.public_url.replace("{region}", self.config.region) if self.config.public_url
+                else f"{self.config.scheme}://{self.config.host}:{self.config.port}")
+        endpoints = Endpoints(base, CERT_PATH)
         self.replays = ReplayService(self.store, self.clock, settings, self.waiters, self.signer.sign, endpoints)
         self.sns_service = SnsService(self.store, self.clock, settings, self.waiters, self.signer.sign, CERT_PATH,
                                       self.replays, services.messages.stats)
@@ -128,6 +142,12 @@ class PostroomApp:
                             asyncio.create_task(self.replays.run_forever()),
                             asyncio.create_task(self._flush_stats_forever()),
                             asyncio.create_task(self._expire_forever())]
+        if self.authenticator is None:
+            log.warning("AUTHENTICATION IS OFF: any request is accepted, signed or not, with any signature. "
+                        "Start with --credentials FILE (see `postroom credentials add`) to verify SigV4 signatures.")
+        else:
+            log.info("SigV4 authentication on: %d key(s)%s", len(self.authenticator.store),
+                     f" from {self.config.credentials_file}" if self.config.credentials_file else "")
         log.info("postroom ready: data in %s", self.config.data_dir)
 
     def begin_shutdown(self) -> None:
@@ -209,19 +229,31 @@ class PostroomApp:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        body = b""
+        declared = _declared_length(scope)
+        if declared > MAX_BODY:
+            await _reply(send, TOO_LARGE if declared <= MAX_DRAINED else TOO_LARGE_CLOSE)
+            return
+        chunks: list[bytes] = []
+        size = 0
         more = True
         while more:
             message = await receive()
-            body += message.get("body", b"")
+            if message["type"] == "http.disconnect":
+                return  # the client left before its body was complete: nothing of it is acted on
+            chunk = message.get("body", b"")
+            chunks.append(chunk)
+            size += len(chunk)
             more = message.get("more_body", False)
-            if len(body) > MAX_BODY:
-                await _reply(send, Response(413, [(b"content-type", b"text/plain")], b"Request too large"))
+            if size > MAX_BODY:
+                await _reply(send, TOO_LARGE)
                 return
+        body = b"".join(chunks)
         path: str = scope["path"]
         method: str = scope["method"]
         if path == "/health" and method in ("GET", "HEAD"):
-            response = Response(200, [(b"content-type", b"application/json")], b'{"status":"ok"}', "health")
+            response = Response(200, [(b"content-type", b"application/json")],
+                                b'{"status":"ok","auth":"off"}' if self.authenticator is None
+                                else b'{"status":"ok","auth":"sigv4"}', "health")
         elif (path.startswith("/_postroom/") or path == "/metrics") and path != CERT_PATH:
             assert self.admin is not None
             found = await self.admin.handle(method, path, scope["query_string"], body)
@@ -233,32 +265,69 @@ class PostroomApp:
             assert self.dispatcher is not None
             headers = dict(scope["headers"])
             request = Request(method, path, scope["query_string"], headers, body)
-            response = await self._route(request)
+            response = await self._route(request, scope)
         await _reply(send, response)
         if access_log.isEnabledFor(logging.INFO):
             client = scope.get("client") or ("-", 0)
             access_log.info('%s "%s %s" %s %d %.1fms', client[0], method, path, response.action,
                             response.status, (time.perf_counter() - started) * 1000)
 
-    async def _route(self, request: Request) -> Response:
+    async def _route(self, request: Request, scope: Scope | None = None) -> Response:
         """SQS JSON carries X-Amz-Target; a query request names its API Version (SNS
         2010-03-31, STS 2011-06-15, SQS 2012-11-05); without one, the service in the
         SigV4 credential scope decides, and unsigned links SNS hands out (UnsubscribeURL,
-        SubscribeURL) are recognised by their action."""
+        SubscribeURL) are recognised by their action. With authentication on, the signature
+        is verified here, before anything is dispatched (``protocol/auth.py``)."""
         assert self.dispatcher is not None and self.sns is not None
-        ctx = request_context(request.headers, self.addressing)
-        if b"x-amz-target" not in request.headers:
+        verified: Verified | AuthFailure | None = None
+        if self.authenticator is not None:
+            try:
+                raw_path = (scope.get("raw_path") or request.path.encode()) if scope else request.path.encode()
+                verified = self.authenticator.authenticate(
+                    request, raw_path.decode("latin-1").partition("?")[0],
+                    scope["headers"] if scope else request.headers.items())
+            except AuthFailure as failure:
+                verified = failure
+        form: dict[str, str] | None = None
+        target = request.headers.get(b"x-amz-target")
+        service, action = "sqs", ""
+        if target is not None:
+            action = target.decode("latin-1").rpartition(".")[2]
+        else:
             try:
                 form = parse_form(request)
             except PostroomError:
-                return await self.dispatcher.handle(request, ctx)
-            version = form.get("Version")
-            service = credential_scope(request.headers)[2]
-            action = form.get("Action", "")
-            sns_only = action in SNS_HANDLERS and action not in SQS_HANDLERS
-            if version in (SNS_VERSION, STS_VERSION) or (version is None and (service in ("sns", "sts")
-                                                                               or sns_only)):
-                return await self.sns.handle(request, ctx, form)
+                form = None
+            if form is not None:
+                version = form.get("Version")
+                scoped = (verified.principal.service if isinstance(verified, Verified)
+                          else verified.service if isinstance(verified, AuthFailure)
+                          else credential_scope(request.headers)[2])
+                action = form.get("Action", "")
+                sns_only = action in SNS_HANDLERS and action not in SQS_HANDLERS
+                if version in (SNS_VERSION, STS_VERSION) or (version is None and (scoped in ("sns", "sts")
+                                                                                  or sns_only)):
+                    sts = version == STS_VERSION or action == "GetCallerIdentity" or (version is None
+                                                                                      and scoped == "sts")
+                    service = "sts" if sts else "sns"
+        ctx = None
+        if isinstance(verified, AuthFailure):
+            if not (verified.code == MISSING_AUTHENTICATION_TOKEN and service == "sns" and request.method == "GET"
+                    and action in UNSIGNED_SNS_LINKS):
+                return error_response(verified, service, target is not None, wants_json(request.headers))
+            ctx = request_context(request.headers, self.addressing)
+        elif isinstance(verified, Verified):
+            if verified.principal.service != service or verified.credential.allow is not None:
+                try:
+                    check_scope(verified, service)
+                    check_allowed(verified, service, action)
+                except AuthFailure as failure:
+                    return error_response(failure, service, target is not None, wants_json(request.headers))
+            ctx = request_context(request.headers, self.addressing, verified.principal)
+        else:
+            ctx = request_context(request.headers, self.addressing)
+        if form is not None and service != "sqs":
+            return await self.sns.handle(request, ctx, form)
         return await self.dispatcher.handle(request, ctx)
 
     def _debug(self, path: str, query_string: bytes) -> Response:
@@ -269,6 +338,36 @@ class PostroomApp:
             body = f'{{"now_ms":{self.clock.now_ms()}}}'.encode()
             return Response(200, [(b"content-type", b"application/json")], body, "clock")
         return Response(404, [(b"content-type", b"text/plain")], b"Not found", "-")
+
+
+def _authenticator(config: ServerConfig) -> Authenticator | None:
+    """Signature verification, if the configuration names any credentials (a file or keys in
+    the environment); None: any signature is accepted."""
+    if config.credentials_file is None and not config.env_credentials:
+        return None
+    static = {key: Credential(key, secret, None, token) for key, secret, token in config.env_credentials}
+    return Authenticator(CredentialStore(config.credentials_file, static), config.account_id)
+
+
+# As AWS's front end answers a request over its size limit: a plain-text 413, before any action
+# is parsed. The connection stays open and the rest of the body is read and dropped (within the
+# body timeout, server/limits.py): closing with unread data would reset the connection, and the
+# client would see that instead of the 413.
+TOO_LARGE = Response(413, [(b"content-type", b"text/plain")],
+                     f"Request Entity Too Large: the limit is {MAX_BODY} bytes".encode())
+# A body declared larger than this is not worth reading to the end: answered and closed at once.
+MAX_DRAINED = 4 * MAX_BODY
+TOO_LARGE_CLOSE = Response(413, [*TOO_LARGE.headers, (b"connection", b"close")], TOO_LARGE.body)
+
+
+def _declared_length(scope: Scope) -> int:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return 0
+    return 0
 
 
 async def _reply(send: Send, response: Response) -> None:

@@ -8,6 +8,7 @@ from types import FrameType
 
 import uvicorn
 
+from postroom.server import limits, tls
 from postroom.server.app import PostroomApp
 from postroom.server.config import ServerConfig
 
@@ -36,10 +37,15 @@ class _Server(uvicorn.Server):
 def serve(config: ServerConfig) -> None:
     level = getattr(logging, config.log_level.upper(), logging.INFO)
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    config = tls.prepare(config)  # HTTPS: the certificate is made (--tls-self-signed) and checked first
     app = PostroomApp(config)
     uv_config = uvicorn.Config(
-        app, host=config.host, port=config.port, loop="uvloop", http="httptools", lifespan="on",
+        app, host=config.host, port=config.port, loop="uvloop", lifespan="on",
+        # httptools with postroom's limits: head/body timeouts (slowloris), URL and header sizes
+        http=limits.LimitedHttpToolsProtocol, limit_concurrency=limits.MAX_CONNECTIONS,
+        timeout_keep_alive=limits.KEEP_ALIVE_S,
         access_log=False, log_level=config.log_level.lower(), timeout_graceful_shutdown=10,
         server_header=False, date_header=False, log_config=None,
+        ssl_certfile=config.tls_cert, ssl_keyfile=config.tls_key,
     )
     _Server(uv_config, app).run()

@@ -100,7 +100,10 @@ def parse_queue_url(url: str) -> tuple[str | None, str | None, str]:
         raise QueueDoesNotExist("The specified queue does not exist.")
     if "://" not in url and "/" not in url:
         return None, None, url
-    parsed = urlsplit(url) if "://" in url else None
+    try:
+        parsed = urlsplit(url) if "://" in url else None
+    except ValueError:  # not a URL at all ("http://[x/..."): names no queue
+        raise QueueDoesNotExist("The specified queue does not exist.") from None
     path = parsed.path if parsed is not None else url
     parts = [p for p in path.split("/") if p]
     if len(parts) == 4 and parts[0] == "queue":

@@ -68,7 +68,8 @@ class HttpDeliverer:
         try:
             response = await self.client.post(item.endpoint, content=item.body.encode(), headers=item.headers)
             ok = 200 <= response.status_code < 300
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError, UnicodeError) as exc:
+            # InvalidURL is no HTTPError: an endpoint httpx cannot parse fails this delivery, not the tick.
             log.info("delivery to %s failed: %s", item.endpoint, exc)
             ok = False
         now = self.clock.now_ms()

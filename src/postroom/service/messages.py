@@ -31,7 +31,7 @@ from postroom.errors import (
     PostroomError,
     QueueDoesNotExist,
 )
-from postroom.service.base import ServiceBase
+from postroom.service.base import Actions, ServiceBase
 from postroom.service.context import RequestContext, ServiceSettings
 from postroom.service.queue_stats import QueueStats
 from postroom.service.waiters import Waiters
@@ -43,6 +43,9 @@ ParsedAttributes = MessageAttributes | PostroomError
 DEDUP_WINDOW_MS = 300_000
 MAX_BATCH_BYTES = 1_048_576
 PURGE_INTERVAL_MS = 60_000
+SEND: Actions = "sqs:SendMessage"
+SEND_BATCH: Actions = ("sqs:SendMessage", "sqs:SendMessageBatch")
+"""The IAM actions a send is authorised as (AddPermission grants either name)."""
 
 
 @dataclass(frozen=True)
@@ -142,21 +145,21 @@ class MessageService(ServiceBase):
         self.stats.add(queue.arn, sent=sum(1 for r in results if not r.duplicate))
         return results
 
-    async def _resolve_again(self, ctx: RequestContext, queue_url: str, stale: Queue) -> Queue:
+    async def _resolve_again(self, ctx: RequestContext, queue_url: str, stale: Queue, action: Actions) -> Queue:
         """The store found ``stale`` gone: a node's cached queue was deleted elsewhere. If a
         queue of that name exists now, the request is for it; else QueueDoesNotExist."""
-        queue = await self.resolve(ctx, queue_url, fresh=True)
+        queue = await self.resolve(ctx, queue_url, fresh=True, action=action)
         if queue.queue_id == stale.queue_id:
             raise QueueDoesNotExist("The specified queue does not exist.")
         return queue
 
     async def send(self, ctx: RequestContext, queue_url: str, m: OutgoingMessage) -> Sent:
-        queue = await self.resolve(ctx, queue_url)
+        queue = await self.resolve(ctx, queue_url, action=SEND)
         new = self._prepare(ctx, queue, m)
         try:
             (result,) = await self._store_send(queue, [new])
         except QueueDoesNotExist:
-            queue = await self._resolve_again(ctx, queue_url, queue)
+            queue = await self._resolve_again(ctx, queue_url, queue, SEND)
             new = self._prepare(ctx, queue, m)
             (result,) = await self._store_send(queue, [new])
         return Sent(result.message_id, new.md5_of_body, new.md5_of_attributes, new.md5_of_system_attributes,
@@ -167,7 +170,7 @@ class MessageService(ServiceBase):
         """AWS checks the batch as a whole first (entry count, distinct well-formed ids,
         the summed size of all messages ≤ 1 MiB); each entry is then accepted or failed
         on its own."""
-        queue = await self.resolve(ctx, queue_url)
+        queue = await self.resolve(ctx, queue_url, action=SEND_BATCH)
         validate_batch_entries([entry_id for entry_id, _ in entries], "SendMessageBatch")
         if queue.fifo:  # AWS fails the whole FIFO batch when an entry lacks its group or dedup id
             validate_fifo_batch([(m.group_id, m.dedup_id) for _, m in entries],
@@ -180,7 +183,7 @@ class MessageService(ServiceBase):
         try:
             return await self._send_batch_to(ctx, queue, entries, parsed)
         except QueueDoesNotExist:
-            queue = await self._resolve_again(ctx, queue_url, queue)
+            queue = await self._resolve_again(ctx, queue_url, queue, SEND_BATCH)
             return await self._send_batch_to(ctx, queue, entries, parsed)
 
     async def _send_batch_to(self, ctx: RequestContext, queue: Queue, entries: Sequence[tuple[str, OutgoingMessage]],
@@ -208,7 +211,7 @@ class MessageService(ServiceBase):
         """Long polling: AWS waits up to WaitTimeSeconds (queue default
         ReceiveMessageWaitTimeSeconds) and answers as soon as at least one message is
         available; an empty answer only when the wait runs out."""
-        queue = await self.resolve(ctx, queue_url)
+        queue = await self.resolve(ctx, queue_url, action="sqs:ReceiveMessage")
         validate_int_range("MaxNumberOfMessages", opts.max_messages, 1, 10)
         wait = opts.wait_seconds
         if wait is None:
@@ -219,7 +222,7 @@ class MessageService(ServiceBase):
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait
         while True:
-            queue = await self.resolve(ctx, queue_url)
+            queue = await self.resolve(ctx, queue_url, action="sqs:ReceiveMessage")
             with self.waiters.watch(queue.queue_id) as watch:
                 outcome = await self.store.receive(queue, self._request(queue, opts))
                 if outcome.messages:
@@ -254,7 +257,7 @@ class MessageService(ServiceBase):
         receipt handle has expired." (SQS Developer Guide, *Troubleshoot Amazon SQS API
         errors*). A message already deleted is no error. The store decides
         (``postroom.store.receipts``)."""
-        queue = await self.resolve(ctx, queue_url)
+        queue = await self.resolve(ctx, queue_url, action="sqs:DeleteMessage")
         (error,) = await self.store.delete(queue, [("", handle)], self.clock.now_ms())
         if error is not None:
             raise error
@@ -264,7 +267,7 @@ class MessageService(ServiceBase):
 
     async def delete_batch(self, ctx: RequestContext, queue_url: str,
                            entries: Sequence[tuple[str, str]]) -> list[tuple[str, Exception | None]]:
-        queue = await self.resolve(ctx, queue_url)
+        queue = await self.resolve(ctx, queue_url, action=("sqs:DeleteMessage", "sqs:DeleteMessageBatch"))
         validate_batch_entries([entry_id for entry_id, _ in entries], "DeleteMessageBatch")
         errors = await self.store.delete(queue, entries, self.clock.now_ms())
         self.stats.add(queue.arn, deleted=sum(1 for e in errors if e is None))
@@ -280,7 +283,7 @@ class MessageService(ServiceBase):
         available for visibility timeout change.". On a FIFO queue, ending one message's
         timeout makes its group available from that message on, even while a later message
         of the same receive is still in flight."""
-        queue = await self.resolve(ctx, queue_url)
+        queue = await self.resolve(ctx, queue_url, action="sqs:ChangeMessageVisibility")
         validate_int_range("VisibilityTimeout", timeout, 0, 43200)
         (error,) = await self.store.change_visibility(queue, [VisibilityChange("", handle, timeout * 1000)],
                                                       self.clock.now_ms())
@@ -290,7 +293,8 @@ class MessageService(ServiceBase):
 
     async def change_visibility_batch(self, ctx: RequestContext, queue_url: str,
                                       entries: Sequence[tuple[str, str, int]]) -> list[tuple[str, Exception | None]]:
-        queue = await self.resolve(ctx, queue_url)
+        queue = await self.resolve(ctx, queue_url,
+                                   action=("sqs:ChangeMessageVisibility", "sqs:ChangeMessageVisibilityBatch"))
         validate_batch_entries([entry_id for entry_id, _, _ in entries], "ChangeMessageVisibilityBatch")
         out: list[tuple[str, Exception | None]] = []
         changes: list[tuple[int, VisibilityChange]] = []
@@ -314,7 +318,7 @@ class MessageService(ServiceBase):
         on AWS (LocalStack's AWS-validated test_purge_queue_clears_fifo_deduplication_cache)
         — forgets the FIFO deduplication ids, so a message sent again after a purge is
         accepted."""
-        queue = await self.resolve(ctx, queue_url)
+        queue = await self.resolve(ctx, queue_url, action="sqs:PurgeQueue")
         interval = PURGE_INTERVAL_MS if self.settings.aws_timing else None
         await self.store.purge(queue, self.clock.now_ms(), interval)
 
@@ -330,5 +334,5 @@ def _approximate_size(m: OutgoingMessage, parsed: ParsedAttributes) -> int:
     """A batch entry's size for the 1 MiB batch limit, even when its attributes are
     invalid (that entry then fails on its own, not the whole batch)."""
     if isinstance(parsed, PostroomError):
-        return len((m.body or "").encode())
+        return message_size(m.body or "", {})
     return message_size(m.body or "", parsed)

@@ -27,7 +27,7 @@ from postroom.core.arns import parse_queue_arn
 from postroom.core.model import MoveTask
 from postroom.core.sqs.validate import validate_int_range
 from postroom.errors import InvalidParameterValue, ResourceNotFound
-from postroom.service.base import ServiceBase
+from postroom.service.base import ServiceBase, authorize
 from postroom.service.context import RequestContext, ServiceSettings
 from postroom.service.waiters import Waiters
 from postroom.store.base import Store
@@ -72,6 +72,7 @@ class MoveTaskService(ServiceBase):
         source = await self.store.get_queue(src.key)
         if source is None:
             raise ResourceNotFound(SOURCE_MISSING)
+        authorize(ctx, source, None)  # owner only: "Cross-account permissions don't apply"
         if not await self.store.dead_letter_sources(source):
             raise InvalidParameterValue("Source queue must be configured as a Dead Letter Queue.")
         if destination_arn is not None:
@@ -80,6 +81,7 @@ class MoveTaskService(ServiceBase):
             if dest is None:
                 raise ResourceNotFound(
                     "The resource that you specified for the DestinationArn parameter doesn't exist.")
+            authorize(ctx, dest, None)
         if max_per_second is not None:
             validate_int_range("MaxNumberOfMessagesPerSecond", max_per_second, 1, 500)
         now = self.clock.now_ms()
@@ -91,8 +93,10 @@ class MoveTaskService(ServiceBase):
 
     async def list(self, ctx: RequestContext, source_arn: str, max_results: int | None) -> list[MoveTask]:
         src = parse_queue_arn(source_arn, "SourceArn")
-        if await self.store.get_queue(src.key) is None:
+        source = await self.store.get_queue(src.key)
+        if source is None:
             raise ResourceNotFound(SOURCE_MISSING)
+        authorize(ctx, source, None)
         limit = 1 if max_results is None else max_results
         validate_int_range("MaxResults", limit, 1, 10)
         return await self.store.list_move_tasks(str(src), limit)
@@ -105,8 +109,10 @@ class MoveTaskService(ServiceBase):
             src = parse_queue_arn(source_arn, "SourceArn")
         except InvalidParameterValue:
             raise InvalidParameterValue(INVALID_HANDLE) from None
-        if await self.store.get_queue(src.key) is None:
+        source = await self.store.get_queue(src.key)
+        if source is None:
             raise ResourceNotFound(SOURCE_MISSING)
+        authorize(ctx, source, None)
         task = await self.store.cancel_move_task(task_handle)
         self._credit.pop(task_handle, None)
         return task

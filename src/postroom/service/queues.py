@@ -13,7 +13,7 @@ from postroom.core.sqs import queue_changes
 from postroom.core.sqs.redrive import allows_source
 from postroom.core.sqs.validate import validate_queue_name, validate_tags
 from postroom.errors import InvalidParameterValue, QueueAlreadyExists, QueueDoesNotExist
-from postroom.service.base import ServiceBase
+from postroom.service.base import ServiceBase, authorize
 from postroom.service.context import RequestContext
 
 REUSE_AFTER_MS = 60_000
@@ -68,10 +68,13 @@ class QueueService(ServiceBase):
         return queue
 
     async def get_queue_url(self, ctx: RequestContext, name: str, owner: str | None) -> str:
+        """Another account's queue (QueueOwnerAWSAccountId) needs its Policy to grant
+        ``sqs:GetQueueUrl``."""
         account = owner or ctx.account
         queue = await self.store.get_queue(ResourceKey(account, ctx.region, name))
         if queue is None:
             raise QueueDoesNotExist("The specified queue does not exist.")
+        authorize(ctx, queue, "sqs:GetQueueUrl")
         return ctx.queue_url(account, name)
 
     async def list_queues(self, ctx: RequestContext, prefix: str, max_results: int | None,
@@ -108,7 +111,7 @@ class QueueService(ServiceBase):
         service ... will throw this error if you provide that attribute name to a queue
         that does not have FIFO enabled"). Attributes the queue does not have (a removed
         Policy or RedrivePolicy) are left out, even when named."""
-        queue = await self.resolve(ctx, queue_url)
+        queue = await self.resolve(ctx, queue_url, action="sqs:GetQueueAttributes")
         qa.check_readable(names, queue.fifo)
         wanted = set(names)
         every = "All" in wanted
@@ -157,7 +160,7 @@ class QueueService(ServiceBase):
 
     async def dead_letter_sources(self, ctx: RequestContext, queue_url: str, max_results: int | None,
                                   next_token: str | None) -> tuple[list[str], str | None]:
-        dlq = await self.resolve(ctx, queue_url)
+        dlq = await self.resolve(ctx, queue_url, action="sqs:ListDeadLetterSourceQueues")
         sources = await self.store.dead_letter_sources(dlq)
         start = 0
         if next_token:

@@ -17,6 +17,7 @@ from typing import Any
 from postroom.clock import Clock
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import ResourceKey
+from postroom.core.policy import account_access, account_principal, sns_delivery
 from postroom.core.sns import archive, topic_changes
 from postroom.core.sns import subscription_attributes as sa
 from postroom.core.sns import topic_attributes as ta
@@ -49,11 +50,11 @@ from postroom.core.sns.validate import (
     validate_subject,
     validate_topic_name,
 )
-from postroom.errors import InvalidParameter, NotFound, ResourceNotFound, ServiceUnavailable
+from postroom.errors import AuthorizationError, InvalidParameter, NotFound, ResourceNotFound, ServiceUnavailable
 from postroom.service.context import RequestContext, ServiceSettings, parse_topic_arn
 from postroom.service.queue_stats import QueueStats
 from postroom.service.replay import ReplayService
-from postroom.service.sns_delivery import Endpoints, Outgoing, Sign, plan_publish
+from postroom.service.sns_delivery import Endpoints, Outgoing, Sign, plan_publish, subscription_dlq
 from postroom.service.sns_platform import email_confirmation
 from postroom.service.waiters import Waiters
 from postroom.store.base import Store
@@ -61,6 +62,7 @@ from postroom.store.base import Store
 DEDUP_WINDOW_MS = 300_000
 _HEX_TOKEN = re.compile(r"[0-9a-fA-F]+")
 MAX_PLANS = 10
+PUBLISH = "sns:Publish"
 """How often a publish is planned again when the topic's subscriptions keep changing
 under it before it gives up with ServiceUnavailable (which every SDK retries)."""
 
@@ -88,15 +90,18 @@ class SnsService:
         self.stats = stats or QueueStats()
 
     # ---- topics ---------------------------------------------------------------
-    async def topic(self, ctx: RequestContext, arn: str | None, required: bool = True) -> Topic:
+    async def topic(self, ctx: RequestContext, arn: str | None, required: bool = True,
+                    action: str | None = None) -> Topic:
         """The topic an ARN parameter names. AWS: no ARN at all (fewer than six elements,
         or no value) is InvalidParameter with the reason (:func:`check_arn_elements`); an ARN
         of another region or service is "Invalid parameter: TopicArn"; a well-formed ARN of
-        no topic is NotFound "Topic does not exist" (404)."""
+        no topic is NotFound "Topic does not exist" (404). The caller must be allowed
+        ``action`` on it (:func:`authorize_topic`); ``None``: the topic's owner only."""
         check_arn_elements(arn, "TopicArn", required)
         topic = await self.store.get_topic(ctx.topic_key(arn))
         if topic is None:
             raise NotFound("Topic does not exist")
+        authorize_topic(ctx, topic, action)
         return topic
 
     async def create_topic(self, ctx: RequestContext, name: str, attributes: Mapping[str, str] | None,
@@ -123,7 +128,13 @@ class SnsService:
 
     async def delete_topic(self, ctx: RequestContext, arn: str) -> None:
         check_arn_elements(arn, "TopicArn")
-        await self.store.delete_topic(ctx.topic_key(arn))
+        key = ctx.topic_key(arn)
+        if key.account != ctx.account:
+            topic = await self.store.get_topic(key)
+            if topic is None:
+                return  # DeleteTopic of a topic that does not exist succeeds
+            authorize_topic(ctx, topic, "sns:DeleteTopic")
+        await self.store.delete_topic(key)
 
     async def list_topics(self, ctx: RequestContext, next_token: str | None) -> tuple[list[str], str | None]:
         """AWS pages ListTopics by 100."""
@@ -133,7 +144,7 @@ class SnsService:
         return page, (str(start + 100) if start + 100 < len(topics) else None)
 
     async def topic_attributes(self, ctx: RequestContext, arn: str) -> dict[str, str]:
-        topic = await self.topic(ctx, arn)
+        topic = await self.topic(ctx, arn, action="sns:GetTopicAttributes")
         subs = (await self.store.subscriptions_of(topic)).subscriptions
         out = ta.computed_attributes(topic.arn, topic.account, topic.attributes,
                                      confirmed=sum(1 for x in subs if x.confirmed),
@@ -146,7 +157,7 @@ class SnsService:
         return out
 
     async def set_topic_attribute(self, ctx: RequestContext, arn: str, name: str, value: str | None) -> None:
-        topic = await self.topic(ctx, arn)
+        topic = await self.topic(ctx, arn, action="sns:SetTopicAttributes")
         change = topic_changes.set_attribute(name, value)
         change(topic)  # bad input fails here, before any write
         await self.store.update_topic(topic.key, change)
@@ -171,17 +182,17 @@ class SnsService:
 
     async def add_permission(self, ctx: RequestContext, arn: str, label: str, accounts: Sequence[str],
                              actions: Sequence[str]) -> None:
-        topic = await self.topic(ctx, arn)
+        topic = await self.topic(ctx, arn, action="sns:AddPermission")
         await self.store.update_topic(topic.key, topic_changes.add_permission(label, accounts, actions))
 
     async def remove_permission(self, ctx: RequestContext, arn: str, label: str) -> None:
-        topic = await self.topic(ctx, arn)
+        topic = await self.topic(ctx, arn, action="sns:RemovePermission")
         await self.store.update_topic(topic.key, topic_changes.remove_permission(label))
 
     # ---- subscriptions ----------------------------------------------------------
     async def subscribe(self, ctx: RequestContext, topic_arn: str, protocol: str, endpoint: str | None,
                         attributes: Mapping[str, str] | None) -> Subscription:
-        topic = await self.topic(ctx, topic_arn)
+        topic = await self.topic(ctx, topic_arn, action="sns:Subscribe")
         protocol = (protocol or "").lower()
         sa.validate_protocol_endpoint(protocol, endpoint or "")
         assert endpoint is not None
@@ -283,7 +294,7 @@ class SnsService:
     async def list_subscriptions(self, ctx: RequestContext, topic_arn: str | None,
                                  next_token: str | None) -> tuple[list[Subscription], str | None]:
         if topic_arn is not None:
-            topic = await self.topic(ctx, topic_arn)
+            topic = await self.topic(ctx, topic_arn, action="sns:ListSubscriptionsByTopic")
             subs = sorted((await self.store.subscriptions_of(topic)).subscriptions, key=lambda s: s.arn)
         else:
             subs = await self.store.list_subscriptions(ctx.account, ctx.region)
@@ -293,6 +304,7 @@ class SnsService:
     async def subscription_attributes(self, ctx: RequestContext, arn: str) -> dict[str, str]:
         sub = await self.subscription(arn)
         topic = await self._topic_of(sub)
+        _own_subscription(ctx, topic, sub, "GetSubscriptionAttributes")
         out = {"SubscriptionArn": sub.arn, "TopicArn": sub.topic_arn, "Owner": sub.owner,
                "Protocol": sub.protocol, "Endpoint": sub.endpoint,
                "ConfirmationWasAuthenticated": "true" if sub.confirmed else "false",
@@ -317,6 +329,7 @@ class SnsService:
     async def set_subscription_attribute(self, ctx: RequestContext, arn: str, name: str, value: str | None) -> None:
         sub = await self.subscription(arn)
         topic = await self._topic_of(sub)
+        _own_subscription(ctx, topic, sub, "SetSubscriptionAttributes")
         change = topic_changes.set_subscription_attribute(name, value, topic.fifo)
         changed = change(sub)  # bad input fails here, before any write
         replay = None
@@ -345,7 +358,7 @@ class SnsService:
                         self.clock.now_ms(), trace_header)
 
     async def publish(self, ctx: RequestContext, topic_arn: str | None, p: PublishInput) -> PublishResult:
-        topic = await self.topic(ctx, topic_arn, required=False)  # AWS: an empty TopicArn is "not 1"
+        topic = await self.topic(ctx, topic_arn, required=False, action=PUBLISH)  # an empty TopicArn is "not 1"
         (result,) = await self._publish(ctx, topic, [self._outgoing(topic, p, ctx.trace_header)])
         return result
 
@@ -357,9 +370,11 @@ class SnsService:
         fresh = False
         for _attempt in range(MAX_PLANS):
             subset = await self.store.subscriptions_of(topic, fresh=fresh)
+            denied, dlq_denied = await self._denied_deliveries(topic, subset.subscriptions)
             write_set = PublishWriteSet(topic, subset.version, bool(subset.subscriptions), [
                 plan_publish(topic, subset.subscriptions, out, endpoints, self.sign, self.settings.new_id,
-                             ctx.account, self._archive_record(topic, out)) for out in outs])
+                             ctx.account, self._archive_record(topic, out), denied=denied, dlq_denied=dlq_denied)
+                for out in outs])
             try:
                 results = await self.store.publish(write_set, outs[0].timestamp_ms, DEDUP_WINDOW_MS)
             except StaleSubscriptions:
@@ -368,6 +383,34 @@ class SnsService:
             await self._wake(write_set)
             return results
         raise ServiceUnavailable("The topic's subscriptions keep changing; retry the request.")
+
+    async def _denied_deliveries(self, topic: Topic,
+                                 subs: Sequence[Subscription]) -> tuple[frozenset[str], frozenset[str]]:
+        """The SQS subscriptions whose queue's Policy does not let the topic deliver
+        (:func:`postroom.core.policy.sns_delivery`): their deliveries fail, are counted so,
+        and go to the subscription's dead-letter queue — the second set: those whose DLQ's
+        Policy refuses the topic as well. A queue of the topic's own account without a
+        Policy parses nothing."""
+        denied: set[str] = set()
+        dlq_denied: set[str] = set()
+        for sub in subs:
+            if sub.protocol != "sqs" or not sub.confirmed:
+                continue
+            if not await self._delivers(topic, parse_queue_arn(sub.endpoint).key):
+                denied.add(sub.arn)
+                dlq = subscription_dlq(sub.attributes)
+                if dlq is not None and not await self._delivers(topic, dlq):
+                    dlq_denied.add(sub.arn)
+        return frozenset(denied), frozenset(dlq_denied)
+
+    async def _delivers(self, topic: Topic, key: ResourceKey) -> bool:
+        queue = await self.store.get_queue(key)
+        if queue is None:  # a queue that is gone: the store counts the failed delivery
+            return True
+        policy = queue.attributes.get("Policy")
+        if queue.account == topic.account and policy is None:
+            return True
+        return sns_delivery(policy, queue.arn, topic.arn).allowed
 
     def _archive_record(self, topic: Topic, out: Outgoing) -> ArchiveRecord:
         """What the topic's archive keeps of ``out``: for its ArchivePolicy's days (else the
@@ -382,7 +425,8 @@ class SnsService:
         sent: dict[ResourceKey, int] = {}
         for plan in write_set.entries:
             for d in plan.queue_deliveries:
-                sent[d.queue] = sent.get(d.queue, 0) + 1
+                if not d.denied:
+                    sent[d.queue] = sent.get(d.queue, 0) + 1
                 if d.dlq is not None:
                     sent.setdefault(d.dlq, 0)
         for key, n in sent.items():
@@ -402,7 +446,7 @@ class SnsService:
         bad entries and a good one is refused as a whole). The entries are then published
         together, in one transaction, so a retried batch never finds half of itself
         already published."""
-        topic = await self.topic(ctx, topic_arn)
+        topic = await self.topic(ctx, topic_arn, action=PUBLISH)
         validate_batch_entries([i for i, _ in entries])
         check_batch_size(raw_publish_size(p.message, p.attributes) for _, p in entries)
         outs = [self._outgoing(topic, p, ctx.trace_header) for _, p in entries]
@@ -410,6 +454,39 @@ class SnsService:
 
     async def counts(self) -> tuple[dict[str, TopicCounts], dict[str, SubscriptionCounts]]:
         return await self.store.sns_counts()
+
+
+def authorize_topic(ctx: RequestContext, topic: Topic, action: str | None) -> None:
+    """The caller may perform ``action`` on ``topic``: its own topic (unless the topic's
+    Policy explicitly denies it), or another account's whose Policy allows it; ``None`` is
+    an action only the owner may take. Refused as AWS refuses it: AuthorizationError (403)
+    "User: <caller> is not authorized to perform: SNS:<Action> on resource: <topic ARN>
+    because no resource-based policy allows the SNS:<Action> action" (or "with an explicit
+    deny in a resource-based policy"). The caller's own topic without a Policy parses nothing."""
+    policy = topic.attributes.get("Policy")
+    own = topic.account == ctx.account
+    if own and (policy is None or action is None):
+        return
+    name = "SNS:" + (action or "sns:TagResource").split(":", 1)[-1]
+    decision = None
+    if action is not None:
+        decision = account_access(topic.account, policy, account_principal(ctx.account), (action,), topic.arn,
+                                  {"aws:PrincipalAccount": ctx.account})
+        if decision.allowed:
+            return
+    why = ("with an explicit deny in a resource-based policy" if decision is not None and decision.explicit_deny
+           else f"because no resource-based policy allows the {name} action")
+    raise AuthorizationError(f"User: {caller_arn(ctx.account)} is not authorized to perform: {name} on resource: "
+                             f"{topic.arn} {why}")
+
+
+def _own_subscription(ctx: RequestContext, topic: Topic, sub: Subscription, action: str) -> None:
+    """A subscription is its owner's (who subscribed) and its topic owner's to read and change;
+    anyone else is refused with AuthorizationError, as for a topic."""
+    if ctx.account not in (sub.owner, topic.account):
+        raise AuthorizationError(f"User: {caller_arn(ctx.account)} is not authorized to perform: SNS:{action} on "
+                                 f"resource: {sub.arn} because no resource-based policy allows the SNS:{action} "
+                                 "action")
 
 
 def _token_index(token: str | None) -> int:

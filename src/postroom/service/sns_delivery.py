@@ -105,7 +105,8 @@ def _envelope_attributes(attrs: SnsAttributes) -> dict[str, tuple[str, str]]:
 
 def plan_publish(topic: Topic, subs: Sequence[Subscription], out: Outgoing, endpoints: Endpoints,
                  sign: Sign, new_id: Callable[[], str], sender: str,
-                 archive: ArchiveRecord | None = None, replay_of: str | None = None) -> PublishPlan:
+                 archive: ArchiveRecord | None = None, replay_of: str | None = None,
+                 denied: frozenset[str] = frozenset(), dlq_denied: frozenset[str] = frozenset()) -> PublishPlan:
     """The deliveries of one published message, decided before any transaction. A FIFO
     topic's envelopes carry :data:`SEQUENCE_SLOT` where the store writes the sequence
     number it assigns (they are unsigned, so nothing is invalidated by that).
@@ -113,7 +114,12 @@ def plan_publish(topic: Topic, subs: Sequence[Subscription], out: Outgoing, endp
     ``replay_of``: the message is a replay from the archive, with this sequence number
     ("" on a standard topic); it keeps its MessageId and Timestamp and is marked
     ``Replayed`` — in the envelope, as a message attribute on raw SQS delivery, as the
-    ``x-amz-sns-replayed`` header on raw HTTP delivery."""
+    ``x-amz-sns-replayed`` header on raw HTTP delivery.
+
+    ``denied``: SQS subscriptions whose queue's Policy refuses the topic (the service
+    decided it, :func:`postroom.core.policy.sns_delivery`); each is a failed delivery, which
+    goes to the subscription's dead-letter queue unless that queue's Policy refuses the topic
+    too (``dlq_denied``)."""
     replayed = replay_of is not None
     seq = (replay_of or None) if replayed else SEQUENCE_SLOT if topic.fifo else None
     plan = PublishPlan(message_id=out.message_id, dedup_id=out.dedup_id, archive=archive)
@@ -155,7 +161,8 @@ def plan_publish(topic: Topic, subs: Sequence[Subscription], out: Outgoing, endp
                 md5_of_system_attributes=md5_of_message_attributes(system), sender_id=sender,
                 group_id=out.group_id if fifo_queue else None,
                 dedup_id=(out.dedup_id or out.message_id) if fifo_queue else None)
-            plan.queue_deliveries.append(QueueDelivery(sub.arn, arn.key, message, _dlq(sub.attributes)))
+            dlq = None if sub.arn in dlq_denied else subscription_dlq(sub.attributes)
+            plan.queue_deliveries.append(QueueDelivery(sub.arn, arn.key, message, dlq, denied=sub.arn in denied))
         elif sub.protocol in SINK_PROTOCOLS:  # SMS, email, mobile push: the notification outbox
             sink = topic_notification(sub.protocol, sub.endpoint, topic.arn, sub.arn, out.message_id, out.message,
                                       out.structure, out.subject, out.attributes, out.timestamp_ms,
@@ -182,7 +189,7 @@ def _signed(sign: Sign, envelope: dict[str, Any]) -> dict[str, Any]:
     return sign(envelope) if "Signature" in envelope else envelope
 
 
-def _dlq(attrs: Mapping[str, str]) -> ResourceKey | None:
+def subscription_dlq(attrs: Mapping[str, str]) -> ResourceKey | None:
     """The subscription's dead-letter queue (its RedrivePolicy), if it has one."""
     text = attrs.get("RedrivePolicy")
     if not text:

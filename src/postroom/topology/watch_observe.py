@@ -218,12 +218,13 @@ def subscriber_sets(declared: Declared, live: Topology) -> dict[str, frozenset[s
 
 def is_postroom(endpoint_url: str, timeout: float = 5.0) -> bool:
     """Whether ``endpoint_url`` is a postroom server: ``GET /health`` answers postroom's
-    ``{"status": "ok"}`` and ``GET /_postroom/audit`` a report. Raises ``httpx.HTTPError`` when it
+    ``{"status": "ok", …}`` and ``GET /_postroom/audit`` a report. Raises ``httpx.HTTPError`` when it
     cannot be reached at all."""
     base = endpoint_url.rstrip("/")
     health = httpx.get(base + "/health", timeout=timeout)
     try:
-        ok = health.status_code == 200 and health.json() == {"status": "ok"}
+        doc = health.json()
+        ok = health.status_code == 200 and isinstance(doc, dict) and doc.get("status") == "ok"
     except ValueError:
         return False
     if not ok:

@@ -40,7 +40,7 @@ def validate_policy(text: str) -> str:
         raise _bad(f"Policy must be at most {MAX_POLICY} characters long")
     try:
         policy = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _bad("Failed to parse the policy as JSON") from None
     if not isinstance(policy, dict):
         raise _bad("The policy must be a JSON object")

@@ -54,7 +54,7 @@ class _Invalid(Exception):
 def _load_object(text: str) -> dict[str, Any]:
     try:
         loaded = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise _Invalid("failed to parse JSON.") from None
     if not isinstance(loaded, dict):
         raise _Invalid("must be a JSON object.")

@@ -90,7 +90,7 @@ def _reject_constant(name: str) -> Any:
 def _load_policy_json(text: str) -> dict[str, Any]:
     try:
         document = json.loads(text, parse_float=Decimal, parse_int=Decimal, parse_constant=_reject_constant)
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:
         raise policy_error(f"failed to parse JSON. {error}") from None
     if not isinstance(document, dict):
         raise policy_error("Filter policy must be a JSON object")

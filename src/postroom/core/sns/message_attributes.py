@@ -143,7 +143,7 @@ def _check_string_array(name: str, text: str) -> None:
     false, and null." Nested arrays and objects are not values."""
     try:
         loaded = json.loads(text, parse_constant=_reject_constant)
-    except ValueError:
+    except (ValueError, RecursionError):
         loaded = None
     if not isinstance(loaded, list) or any(isinstance(item, list | dict) for item in loaded):
         raise InvalidParameterValue(

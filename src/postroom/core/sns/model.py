@@ -124,12 +124,14 @@ def with_sequence(message: NewMessage, sequence_number: str) -> NewMessage:
 @dataclass(frozen=True)
 class QueueDelivery:
     """One message into one SQS queue, for one subscription; ``dlq`` is the
-    subscription's dead-letter queue, used when the queue is gone."""
+    subscription's dead-letter queue, used when the queue is gone or ``denied`` (its
+    Policy refuses the topic: a client-side error, which AWS sends to the DLQ too)."""
 
     sub_arn: str
     queue: ResourceKey
     message: NewMessage
     dlq: ResourceKey | None = None
+    denied: bool = False
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from postroom.core.numbers import decimal_int
 from postroom.errors import InvalidParameter, NotFound
 
 PLATFORMS: Final = ("ADM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "BAIDU", "GCM", "MACOS",
@@ -166,7 +167,8 @@ def _check_names(attributes: Mapping[str, str], allowed: tuple[str, ...]) -> Non
 
 def _check_sample_rate(attributes: Mapping[str, str]) -> None:
     rate = attributes.get("SuccessFeedbackSampleRate")
-    if rate is not None and (not rate.isdigit() or not 0 <= int(rate) <= 100):
+    value = decimal_int(rate) if rate is not None else None
+    if rate is not None and (value is None or rate != rate.strip() or not 0 <= value <= 100):
         raise InvalidParameter("Invalid parameter: Attributes Reason: SuccessFeedbackSampleRate must be an integer "
                                "between 0 and 100")
 
@@ -307,7 +309,7 @@ def message_for_platform(message: str, structure: str | None, platform: str) -> 
         return message
     try:
         loaded = json.loads(message)
-    except ValueError:
+    except (ValueError, RecursionError):
         loaded = None
     if not isinstance(loaded, dict):
         raise InvalidParameter("Invalid parameter: Message Structure - JSON message body failed to parse")

@@ -2,8 +2,9 @@
 subscribed queues still exist — decided here once for both engines, so what a publish
 adds (the archive, the unrouted capture) is written in one place.
 
-AWS's rules: a delivery into a queue that no longer exists has failed, and goes to the
-subscription's dead-letter queue when it has one (SNS "redrive policy"); every published
+AWS's rules: a delivery into a queue that no longer exists, or whose Policy refuses the
+topic, has failed, and goes to the subscription's dead-letter queue when it has one (SNS
+"redrive policy"); every published
 message is counted for its topic, and per subscription as delivered, filtered out or
 failed; a FIFO topic's envelopes carry the topic's sequence number.
 """
@@ -61,7 +62,7 @@ def add_entry(effects: Effects, topic_arn: str, plan: PublishPlan, sequence: int
     failed = bool(plan.failed)
     for d in plan.queue_deliveries:
         message = with_sequence(d.message, sequence_number) if sequence_number else d.message
-        if exists(d.queue):
+        if not d.denied and exists(d.queue):
             effects.inserts.append((d.queue, message))
             effects.counts.append(_count(topic_arn, d.sub_arn, minute, 0, 0, 0, 0, 1))
             routed = True

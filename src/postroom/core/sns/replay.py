@@ -58,7 +58,7 @@ def canonical_replay_policy(text: str, prefix: str) -> str:
     """Validate a ReplayPolicy and return it as stored (compact JSON, keys as given)."""
     try:
         loaded: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidParameter(f"{prefix}ReplayPolicy: failed to parse JSON.") from None
     if not isinstance(loaded, dict):
         raise InvalidParameter(f"{prefix}ReplayPolicy: must be a JSON object.")

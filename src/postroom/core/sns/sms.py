@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from typing import Final
 
+from postroom.core.numbers import decimal_int
 from postroom.errors import InvalidParameter, SnsValidationError
 
 E164: Final = re.compile(r"\+?[1-9][0-9]{1,14}")
@@ -120,7 +121,8 @@ def validate_sms_attributes(attributes: Mapping[str, str] | None) -> dict[str, s
     if sender is not None and _SENDER_ID.fullmatch(sender) is None:
         raise InvalidParameter("DefaultSenderID is not a valid attribute")
     rate = raw.get("DeliveryStatusSuccessSamplingRate")
-    if rate is not None and (not rate.isdigit() or int(rate) > 100):
+    rate_value = decimal_int(rate) if rate is not None else None
+    if rate is not None and (rate_value is None or rate != rate.strip() or rate_value > 100):
         raise InvalidParameter("DeliveryStatusSuccessSamplingRate is invalid")
     limit = raw.get("MonthlySpendLimit")
     if limit is not None and not limit.isdigit():

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from postroom.core.arns import parse_queue_arn
 from postroom.core.sns.delivery_policy import canonical_subscription_delivery_policy
@@ -88,8 +89,22 @@ def validate_protocol_endpoint(protocol: str, endpoint: str | None) -> None:
             raise InvalidParameter("Invalid parameter: SQS endpoint ARN")
         return
     match = _HTTP_URL.fullmatch(endpoint)
-    if match is None or match.group(1).lower() != protocol:
+    if match is None or match.group(1).lower() != protocol or not _well_formed_url(endpoint):
         raise InvalidParameter("Invalid parameter: Endpoint must match the specified protocol")
+
+
+def _well_formed_url(endpoint: str) -> bool:
+    """A URL an HTTP client can POST to: a host, and a port that is a number (``http://h:9%2F``
+    is not), in ASCII or IDNA."""
+    try:
+        parts = urlsplit(endpoint)
+        port = parts.port
+        host = parts.hostname
+        if host:
+            host.encode("idna")
+    except (ValueError, UnicodeError):
+        return False
+    return bool(host) and (port is None or port > 0)
 
 
 def validate_sink_endpoint(protocol: str, endpoint: str) -> None:
@@ -144,7 +159,7 @@ def _redrive_policy(prefix: str, value: str, topic_fifo: bool, endpoint: str) ->
     dead-letter queues"). A FIFO subscription of a FIFO topic needs a FIFO DLQ."""
     try:
         loaded: Any = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         loaded = None
     if not isinstance(loaded, dict):
         raise InvalidParameter(f"{prefix}RedrivePolicy: failed to parse JSON.")
@@ -248,7 +263,7 @@ def differs_from_existing(requested: Mapping[str, str], existing: Mapping[str, s
             try:
                 if json.loads(value) == json.loads(current):
                     continue
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
         if value != current:
             return True

@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from postroom.core.numbers import decimal_int
 from postroom.core.sns.delivery_policy import canonical_topic_delivery_policy, effective_delivery_policy
 from postroom.core.sns.validate import validate_topic_name
 from postroom.errors import InvalidParameter
@@ -121,7 +122,7 @@ def _policy(prefix: str, name: str, value: str) -> str:
     """An IAM policy document: a JSON object (stored compacted)."""
     try:
         loaded = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         loaded = None
     if not isinstance(loaded, dict):
         raise InvalidParameter(f"{prefix}{name}: failed to parse JSON.")
@@ -141,10 +142,10 @@ def _role_arn(prefix: str, name: str, value: str) -> str:
 
 
 def _sample_rate(prefix: str, name: str, value: str) -> str:
-    text = value.strip()
-    if not text.isdigit() or not 0 <= int(text) <= 100:
+    rate = decimal_int(value)
+    if rate is None or not 0 <= rate <= 100:
         raise _bad(prefix, name, value, "Must be an integer between 0 and 100.")
-    return str(int(text))
+    return str(rate)
 
 
 def _archive_policy(prefix: str, name: str, value: str) -> str:
@@ -152,7 +153,7 @@ def _archive_policy(prefix: str, name: str, value: str) -> str:
     "<days>"}``, 1–365 days; ``{}`` turns archiving off (stored as no policy)."""
     try:
         loaded: Any = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise InvalidParameter(f"{prefix}{name}: failed to parse JSON.") from None
     if not isinstance(loaded, dict) or any(key != "MessageRetentionPeriod" for key in loaded):
         raise InvalidParameter(f"{prefix}{name}: must be a JSON object with the single key MessageRetentionPeriod.")
@@ -160,7 +161,8 @@ def _archive_policy(prefix: str, name: str, value: str) -> str:
         return ""
     days = loaded["MessageRetentionPeriod"]
     text = str(days) if isinstance(days, int | str) and not isinstance(days, bool) else ""
-    if not text.isdigit() or not ARCHIVE_DAYS_MIN <= int(text) <= ARCHIVE_DAYS_MAX:
+    number = decimal_int(text)
+    if number is None or text != text.strip() or not ARCHIVE_DAYS_MIN <= number <= ARCHIVE_DAYS_MAX:
         raise InvalidParameter(
             f"{prefix}{name}: MessageRetentionPeriod must be an integer between {ARCHIVE_DAYS_MIN} and "
             f"{ARCHIVE_DAYS_MAX} (days).")

@@ -112,8 +112,8 @@ def add_permission(label: str, accounts: Sequence[str], actions: Sequence[str]) 
 
     def change(topic: Topic) -> TopicChange:
         policy = _policy(topic)
-        statements: list[dict[str, Any]] = policy.setdefault("Statement", [])
-        if any(st.get("Sid") == label for st in statements):
+        statements = _statements(policy)
+        if any(isinstance(st, dict) and st.get("Sid") == label for st in statements):
             raise InvalidParameter("Invalid parameter: Statement already exists")
         statements.append({**statement, "Resource": topic.arn})
         return TopicChange(attributes={**topic.attributes, "Policy": json.dumps(policy)})
@@ -128,13 +128,26 @@ def remove_permission(label: str) -> TopicMutation:
 
     def change(topic: Topic) -> TopicChange:
         policy = _policy(topic)
-        kept = [st for st in policy.get("Statement", []) if st.get("Sid") != label]
-        if len(kept) == len(policy.get("Statement", [])):
+        statements = _statements(policy)
+        kept = [st for st in statements if not (isinstance(st, dict) and st.get("Sid") == label)]
+        if len(kept) == len(statements):
             return TopicChange()
         policy["Statement"] = kept
         return TopicChange(attributes={**topic.attributes, "Policy": json.dumps(policy)})
 
     return change
+
+
+def _statements(policy: dict[str, Any]) -> list[Any]:
+    """The policy's ``Statement`` as a list, whatever SetTopicAttributes stored (any JSON object is
+    accepted there): one statement object becomes a list of it, anything else no statement."""
+    statements = policy.get("Statement")
+    if isinstance(statements, dict):
+        statements = [statements]
+    elif not isinstance(statements, list):
+        statements = []
+    policy["Statement"] = statements
+    return statements
 
 
 def _policy(topic: Topic) -> dict[str, Any]:

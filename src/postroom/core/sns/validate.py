@@ -116,7 +116,7 @@ def _structured(message: str) -> dict[str, str]:
     protocols must have simple JSON string values"; other values are ignored."""
     try:
         loaded = json.loads(message)
-    except ValueError:
+    except (ValueError, RecursionError):
         loaded = None
     if not isinstance(loaded, dict):
         raise InvalidParameter("Invalid parameter: Message Structure - JSON message body failed to parse")

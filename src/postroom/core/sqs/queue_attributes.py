@@ -75,7 +75,7 @@ def _bad_value(name: str) -> InvalidAttributeValue:
 def _canonical_integer(name: str, value: str) -> str:
     lo, hi = INTEGER_RANGES[name]
     text = value.strip()
-    if _INTEGER.fullmatch(text) is None or not lo <= int(text) <= hi:
+    if _INTEGER.fullmatch(text) is None or len(text) > 40 or not lo <= int(text) <= hi:
         raise _bad_value(name)
     return str(int(text))
 
@@ -97,7 +97,7 @@ def _canonical_policy(name: str, value: str) -> str:
     """``Policy`` is an IAM policy document; AWS rejects text that is not a JSON object."""
     try:
         loaded = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         loaded = None
     if not isinstance(loaded, dict):
         raise _bad_value(name)

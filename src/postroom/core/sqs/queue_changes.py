@@ -187,8 +187,11 @@ def _policy(queue: Queue) -> dict[str, Any]:
     text = queue.attributes.get("Policy")
     if text:
         loaded: dict[str, Any] = json.loads(text)
-        statements = loaded.get("Statement", [])
-        loaded["Statement"] = [statements] if isinstance(statements, dict) else list(statements)
+        statements = loaded.get("Statement")
+        # any JSON object is a storable Policy: a Statement that is neither an object nor a list
+        # (null, a string) holds no statement
+        loaded["Statement"] = ([statements] if isinstance(statements, dict)
+                               else list(statements) if isinstance(statements, list) else [])
         return loaded
     return {"Version": POLICY_VERSION, "Id": f"{queue.arn}/SQSDefaultPolicy", "Statement": []}
 

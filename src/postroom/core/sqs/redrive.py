@@ -15,6 +15,7 @@ from typing import Any, Final
 from postroom.core import limits
 from postroom.core.arns import parse_queue_arn
 from postroom.core.model import RedrivePolicy
+from postroom.core.numbers import decimal_int
 from postroom.errors import InvalidParameterValue
 
 REDRIVE_PERMISSIONS: Final = ("allowAll", "denyAll", "byQueue")
@@ -28,7 +29,7 @@ def _invalid(attribute: str, text: str, reason: str) -> InvalidParameterValue:
 def _json_object(attribute: str, text: str, what: str) -> dict[str, Any]:
     try:
         loaded = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         loaded = None
     if not isinstance(loaded, dict):
         raise _invalid(attribute, text, f"{what} is not a valid JSON map.")
@@ -71,7 +72,7 @@ def _int_value(value: Any) -> int | None:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
-        return int(value.strip())
+        return decimal_int(value, signed=True)  # None beyond 40 digits
     return None
 
 

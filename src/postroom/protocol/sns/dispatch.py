@@ -57,7 +57,7 @@ def _error(xmlns: str, code: str, message: str, sender: bool, status: int, reque
             f"<Type>{'Sender' if sender else 'Receiver'}</Type><Code>{escape(code)}</Code>"
             f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>")
     return Response(status, [(b"content-type", XML_CONTENT_TYPE), (b"x-amzn-requestid", request_id.encode())],
-                    body.encode())
+                    body.encode("utf-8", "backslashreplace"))  # a message may echo a lone surrogate
 
 
 class SnsDispatcher:

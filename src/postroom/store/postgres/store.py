@@ -64,7 +64,7 @@ CHANNEL = messages.CHANNEL
 FOLD_COUNTS_BATCH = 50_000
 UNAVAILABLE = (asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
                asyncpg.exceptions.CannotConnectNowError, asyncpg.InterfaceError, OSError, TimeoutError,
-               asyncpg.exceptions.TooManyConnectionsError)
+               asyncpg.exceptions.InsufficientResourcesError)  # 53xxx: disk full, out of memory, too many connections
 
 
 def split_dsn(dsn: str) -> tuple[str, dict[str, str]]:

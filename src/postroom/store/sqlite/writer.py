@@ -16,6 +16,11 @@ Faults: an operation that raises an ``Exception`` fails alone. Anything else (a
 back and fails its callers with ServiceUnavailable; the thread carries on with the next
 group. If the connection itself is unusable, every queued and later call fails with
 ServiceUnavailable at once instead of hanging.
+
+A full disk (SQLITE_FULL) or an I/O error (SQLITE_IOERR), in an operation or at COMMIT, fails
+that operation (or group) with ServiceUnavailable (503, AWS's error for "a temporary failure
+of the server", which SDKs retry): nothing of it committed, nothing was acknowledged. The
+connection stays usable, so writes succeed again by themselves once space is freed.
 """
 
 from __future__ import annotations
@@ -174,19 +179,21 @@ class Writer:
                         else:
                             conn.execute("ROLLBACK TO op")
                             conn.execute("RELEASE op")
-                        outcomes.append((fut, None, exc))
+                        outcomes.append((fut, None, _storage_failure(exc) or exc))
                         continue
                     if not single:
                         conn.execute("RELEASE op")
                     outcomes.append((fut, value, None))
                 conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            log.exception("SQLite group commit failed")
+            failure = _storage_failure(exc)  # logs a full disk or an I/O error in one line
+            if failure is None:
+                log.exception("SQLite group commit failed")
+                failure = ServiceUnavailable(f"The store could not commit: {exc}")
             try:
                 conn.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
-            failure = ServiceUnavailable(f"The store could not commit: {exc}")
             return [(fut, None, failure) for _op, fut, _loop in batch]
         for hook in hooks:
             try:
@@ -194,6 +201,26 @@ class Writer:
             except BaseException:  # committed already: its callers are answered with success
                 log.exception("SQLite writer: a commit hook failed")
         return outcomes
+
+
+_SQLITE_IOERR = 10
+_SQLITE_FULL = 13
+
+
+def _storage_failure(exc: BaseException) -> ServiceUnavailable | None:
+    """ServiceUnavailable for a full disk or an I/O error; None for any other error."""
+    if not isinstance(exc, sqlite3.Error):
+        return None
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return None
+    if code & 0xFF == _SQLITE_FULL:
+        log.error("SQLite: the disk is full; writes fail with ServiceUnavailable until space is freed")
+        return ServiceUnavailable("The store is out of disk space; the request was not carried out.")
+    if code & 0xFF == _SQLITE_IOERR:
+        log.error("SQLite: I/O error %s; the request fails with ServiceUnavailable", exc)
+        return ServiceUnavailable("The store could not write (I/O error); the request was not carried out.")
+    return None
 
 
 def _answer(batch: list[_Item], outcomes: list[_Outcome]) -> None:

@@ -4,9 +4,11 @@
   subscription to an unknown queue, or a live subscription whose queue was deleted: SNS keeps the
   subscription and every delivery fails); also a redrive policy whose DLQ does not exist.
 - QUEUE-POLICY: AWS enforces the queue's access policy on SNS deliveries (see
-  :mod:`.queue_policy`). A policy that does not allow the topic → warning; no Policy at all → info,
-  because on AWS a queue without a policy refuses SNS deliveries (the console and the CLI's
-  ``subscribe`` helpers add one) while postroom and moto do not enforce policies at all.
+  :mod:`.queue_policy`, which uses the server's own evaluator). A policy that does not allow the
+  topic → warning; no Policy at all → info, because on AWS a queue without a policy refuses SNS
+  deliveries (the console and the CLI's ``subscribe`` helpers add one) while postroom delivers
+  within one account (moto does not enforce policies at all) — but a warning when the topic is
+  another account's, which postroom refuses too.
 - REPLAY-PAUSED: SNS message replay (FIFO topics with an ArchivePolicy) replays archived messages
   to a subscription by its ReplayPolicy; ReplayStatus is Pending, In progress, Completed or Failed.
   A replay with an EndingPoint that has completed leaves the subscription stopped at that point, so
@@ -19,7 +21,7 @@ import json
 from collections.abc import Iterator
 
 from postroom.topology.checks.context import Context, sub_resource
-from postroom.topology.checks.queue_policy import evaluate, statement_for
+from postroom.topology.checks.queue_policy import evaluate, postroom_delivers, statement_for
 from postroom.topology.model import Finding, Subscription
 
 
@@ -59,16 +61,19 @@ def queue_policy(ctx: Context) -> Iterator[Finding]:
         if q is None:
             continue
         policy = q.attributes.get("Policy")
-        if not policy:
-            unprotected.setdefault(q.name, []).append(s)
-            continue
         t = ctx.topics.get(s.topic)
         topic_arn = t.arn if t is not None else None
-        if evaluate(policy, q.name, q.arn, s.topic, topic_arn) == "denied":
+        here = postroom_delivers(policy, q.arn, topic_arn)
+        if not policy and here is not False:
+            unprotected.setdefault(q.name, []).append(s)
+            continue
+        if not policy or evaluate(policy, q.name, q.arn, s.topic, topic_arn) == "denied":
+            who = ("AWS and postroom drop" if here is False else
+                   "AWS drops" if here is None else "AWS drops (postroom, within one account, delivers)")
+            what = (f"queue {q.name} has no Policy, and topic {s.topic} is another account's" if not policy
+                    else f"queue {q.name}'s Policy does not let topic {s.topic} sqs:SendMessage")
             yield ctx.finding(
-                "QUEUE-POLICY",
-                f"queue {q.name}'s Policy does not let topic {s.topic} sqs:SendMessage: AWS drops every delivery "
-                f"of {sub_resource(s)} (postroom and moto do not enforce queue policies)",
+                "QUEUE-POLICY", f"{what}: {who} every delivery of {sub_resource(s)}",
                 (q.name, sub_resource(s)),
                 fix=f"add to {q.name}'s policy: {statement_for(q.name, s.topic, q.arn, topic_arn)}")
     for name, subs in sorted(unprotected.items()):
@@ -78,7 +83,7 @@ def queue_policy(ctx: Context) -> Iterator[Finding]:
         yield ctx.finding(
             "QUEUE-POLICY",
             f"queue {name} has no Policy: AWS would refuse the deliveries of {', '.join(topics)} to it (postroom "
-            f"and moto do not enforce queue policies, so this works there)",
+            f"delivers within one account and moto does not enforce queue policies, so this works there)",
             (name, *(sub_resource(s) for s in subs)),
             fix=f"add to {name}'s policy, per topic: "
                 f"{statement_for(name, topics[0], q.arn, t.arn if t is not None else None)}",

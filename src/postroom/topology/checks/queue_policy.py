@@ -2,105 +2,58 @@
 
 AWS delivers from a topic to a queue only when the queue's Policy allows the SNS service principal
 (or everyone) ``sqs:SendMessage`` on the queue, normally restricted by a condition on the topic's
-ARN (``aws:SourceArn`` with ArnEquals / ArnLike / StringEquals / StringLike). This evaluates simple
-statements of that shape; an explicit Deny that matches wins, as in IAM. Conditions on other keys
-(aws:SourceAccount, aws:SourceOrgID, …) cannot be judged from the topology: a statement that has
-them makes the answer ``unknown`` rather than a false alarm.
+ARN (``aws:SourceArn`` with ArnEquals / ArnLike / StringEquals / StringLike) or account
+(``aws:SourceAccount``, ``aws:SourceOwner``). The policy is judged by the server's own evaluator,
+:mod:`postroom.core.policy`, so this check reports the verdict postroom enforces on deliveries
+(an explicit Deny wins, as in IAM).
 
-When the topic's ARN is not known (it is only declared, not live yet) the ARN is compared by its
-last segment, the topic name.
+When the topic's ARN is not known (it is only declared, not live yet) it is taken to be in the
+queue's account and region, as the topology tool creates it; when neither ARN is known, a statement
+that depends on them makes the answer ``unknown`` rather than a false alarm.
 """
 
 from __future__ import annotations
 
 import json
-from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import Literal
+
+from postroom.core.policy import Decision, parse_policy, sns_delivery, sns_delivery_request
+from postroom.core.policy import evaluate as evaluate_policy
 
 Verdict = Literal["allowed", "denied", "unknown"]
-_SOURCE_KEYS = {"aws:sourcearn"}
-_OPERATORS = {"arnequals", "arnlike", "stringequals", "stringlike"}
 
 
-def _list(v: Any) -> list[Any]:
-    return v if isinstance(v, list) else [v]
-
-
-def _principal_ok(p: Any) -> bool:
-    if p == "*":
-        return True
-    if isinstance(p, dict):
-        return any(x == "*" or x == "sns.amazonaws.com" for k in ("Service", "AWS") for x in _list(p.get(k, [])))
-    return False
-
-
-def _action_ok(a: Any) -> bool:
-    return any(fnmatchcase("sqs:sendmessage", str(x).lower()) for x in _list(a))
-
-
-def _resource_ok(r: Any, queue_arn: str | None, queue: str) -> bool:
-    if r is None:
-        return True
-    for x in _list(r):
-        x = str(x)
-        if x == "*" or (queue_arn and fnmatchcase(queue_arn, x)) or fnmatchcase(queue, x.rsplit(":", 1)[-1]):
-            return True
-    return False
-
-
-def _arn_matches(value: str, op: str, topic_arn: str | None, topic: str) -> bool:
-    like = op.endswith("like")
-    if topic_arn:
-        return fnmatchcase(topic_arn, value) if like else topic_arn == value
-    last = value.rsplit(":", 1)[-1]
-    return fnmatchcase(topic, last) if like else last == topic
-
-
-def _condition(cond: Any, topic_arn: str | None, topic: str) -> bool | None:
-    """True/False when the condition can be judged, None when it names keys we cannot know."""
-    if not cond:
-        return True
-    if not isinstance(cond, dict):
+def _guess(arn: str | None, service: str, name: str) -> str | None:
+    """The ARN of ``name`` in the same region and account as ``arn`` (another service's)."""
+    parts = (arn or "").split(":")
+    if len(parts) != 6:
         return None
-    ok = True
-    for op, body in cond.items():
-        opl = str(op).lower()
-        if opl not in _OPERATORS or not isinstance(body, dict):
-            return None
-        for key, values in body.items():
-            if str(key).lower() not in _SOURCE_KEYS:
-                return None
-            if not any(_arn_matches(str(v), opl, topic_arn, topic) for v in _list(values)):
-                ok = False
-    return ok
+    return f"arn:aws:{service}:{parts[3]}:{parts[4]}:{name}"
+
+
+def decision(policy: str, queue: str, queue_arn: str | None, topic: str, topic_arn: str | None) -> Decision:
+    """The evaluator's decision on the topic's delivery to the queue, as AWS takes it (the
+    queue's policy must allow SNS)."""
+    queue_arn = queue_arn or _guess(topic_arn, "sqs", queue)
+    topic_arn = topic_arn or _guess(queue_arn, "sns", topic)
+    return evaluate_policy(policy, sns_delivery_request(queue_arn, topic_arn))
 
 
 def evaluate(policy: str, queue: str, queue_arn: str | None, topic: str, topic_arn: str | None) -> Verdict:
-    try:
-        doc = json.loads(policy)
-        statements = _list(doc.get("Statement", []))
-    except (ValueError, AttributeError):
+    """AWS's verdict: ``allowed``, ``denied`` (explicitly, or for want of an Allow), or ``unknown``."""
+    if parse_policy(policy) is None:
         return "unknown"
-    allowed, unknown = False, False
-    for st in statements:
-        if not isinstance(st, dict) or "NotPrincipal" in st or "NotAction" in st or "NotResource" in st:
-            unknown = True
-            continue
-        if not (_principal_ok(st.get("Principal")) and _action_ok(st.get("Action"))
-                and _resource_ok(st.get("Resource"), queue_arn, queue)):
-            continue
-        cond = _condition(st.get("Condition"), topic_arn, topic)
-        effect = str(st.get("Effect", "")).lower()
-        if effect == "deny" and cond is not False:
-            return "denied"
-        if effect == "allow":
-            if cond is None:
-                unknown = True
-            elif cond:
-                allowed = True
-    if allowed:
-        return "allowed"
-    return "unknown" if unknown else "denied"
+    effect = decision(policy, queue, queue_arn, topic, topic_arn).effect
+    return "allowed" if effect == "Allow" else "unknown" if effect == "Unknown" else "denied"
+
+
+def postroom_delivers(policy: str | None, queue_arn: str | None, topic_arn: str | None) -> bool | None:
+    """What the postroom server does with the delivery (:func:`postroom.core.policy.sns_delivery`:
+    within one account only an explicit Deny refuses it; across accounts an Allow is needed), or
+    ``None`` when the ARNs are not known."""
+    if not queue_arn or not topic_arn:
+        return None
+    return sns_delivery(policy, queue_arn, topic_arn).allowed
 
 
 def statement_for(queue: str, topic: str, queue_arn: str | None, topic_arn: str | None) -> str:
