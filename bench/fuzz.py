@@ -32,6 +32,7 @@ import json
 import os
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -165,8 +166,8 @@ def _evil_string(rng: random.Random, old: str | None) -> str:
         holder = [inner]
         _mutate_json_tree(rng, holder, 0)
         return _dumps(holder[0])
-    if old and choice < 0.4:
-        return old * rng.choice([2, 100, 5000])
+    if old and choice < 0.4:  # repeated, up to 32 MiB (the server's limit is 4 MiB, 16 MiB read)
+        return old * min(rng.choice([2, 100, 5000]), max(1, (32 << 20) // len(old)))
     return rng.choice(EVIL_STRINGS)
 
 
@@ -574,6 +575,7 @@ async def run(args: argparse.Namespace) -> int:
     print(f"server pid {server.proc.pid if server.proc else '?'} on {server.endpoint}, data {work}, "
           f"findings -> {out_path}", flush=True)
     rng = random.Random(args.seed)
+    clean = False
     try:
         recorded = corpus.record(server.endpoint)
         for r in recorded:
@@ -698,10 +700,15 @@ async def run(args: argparse.Namespace) -> int:
         print(json.dumps(summary, indent=1, default=str))
         if tracebacks:
             print(f"server log with tracebacks: {server.log_path}")
-        return 0 if stats.findings == 0 and unchanged and tracebacks == 0 else 1
+        clean = stats.findings == 0 and unchanged and tracebacks == 0
+        return 0 if clean else 1
     finally:
         rc = server.stop()
         print(f"server stopped (exit {rc})")
+        if clean:
+            shutil.rmtree(work, ignore_errors=True)  # kept (log, database) when something was found
+        else:
+            print(f"server data and log kept in {work}")
 
 
 def _md5(text: str) -> str:
