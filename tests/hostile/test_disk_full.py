@@ -4,7 +4,7 @@ nothing acknowledged is lost, and writes succeed again by themselves once space 
 without a restart.
 
 Needs root (to mount a tmpfs); skips with the reason otherwise. PostgreSQL running out of
-space is not tested here: the test PostgreSQL is shared with other suites.
+space: test_pg_disk_full.py, on a private cluster.
 """
 
 from __future__ import annotations
