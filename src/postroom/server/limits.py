@@ -55,26 +55,43 @@ class _Refused(Exception):
     calls ``send_400_response``, which sends this status instead."""
 
 
+TICK_S = 0.5
+"""How often a connection with a deadline checks it: timeouts fire within half a second of
+their due time. One timer per connection while a request is incomplete, instead of a timer
+armed and cancelled at every phase of every request (which cost ~8 µs per request)."""
+
+
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._deadline_at: float | None = None
+        self._deadline_what = "head"
+        self._tick: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str] | None = None
         self._header_count = 0
         self._header_bytes = 0
 
     # ---- timeouts ------------------------------------------------------------------
     def _arm(self, seconds: float, what: str) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._timed_out, what)
+        self._deadline_at = self.loop.time() + seconds
+        self._deadline_what = what
+        if self._tick is None:
+            self._tick = self.loop.call_later(TICK_S, self._check)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._deadline_at = None
+
+    def _check(self) -> None:
+        self._tick = None
+        if self._deadline_at is None or self.transport.is_closing():
+            return
+        if self.loop.time() >= self._deadline_at:
+            self._deadline_at = None
+            self._timed_out(self._deadline_what)
+            return
+        self._tick = self.loop.call_later(TICK_S, self._check)
 
     def _timed_out(self, what: str) -> None:
-        self._deadline = None
         if self.transport.is_closing():
             return
         cycle = self.cycle
@@ -93,6 +110,9 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._tick is not None:
+            self._tick.cancel()
+            self._tick = None
         super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
