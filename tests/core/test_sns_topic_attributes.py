@@ -80,7 +80,7 @@ CREATE_ERRORS = [
     ("t", {"Policy": "{"}, "Invalid parameter: Attributes Reason: Policy: failed to parse JSON."),
     ("t", {"Policy": "[]"}, "Policy: failed to parse JSON."),
     ("t", {"DisplayName": "x" * 101}, "DisplayName: must be at most 100 characters long."),
-    ("t", {"DataProtectionPolicy": "{}"}, "postroom does not support data protection policies"),
+    ("t", {"DataProtectionPolicy": "{}"}, "set it with PutDataProtectionPolicy"),
     ("t", {"HTTPSuccessFeedbackSampleRate": "101"}, "Must be an integer between 0 and 100."),
     ("t", {"LambdaSuccessFeedbackRoleArn": "role"}, "Must be an IAM role ARN."),
     ("t.fifo", {"FifoTopic": "true", "ArchivePolicy": '{"MessageRetentionPeriod": "366"}'},

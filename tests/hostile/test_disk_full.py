@@ -10,52 +10,28 @@ space: test_pg_disk_full.py, on a private cluster.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.conftest import Server, _shutdown, make_client
+from tests.hostile.full_disk import error_of, mounted_tmpfs, receive_all
 
 SIZE = "8m"
 
 
+
+
+
+
+
+
 @pytest.fixture
 def small_disk() -> Iterator[Path]:
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command")
-    mnt = Path(tempfile.mkdtemp(prefix="postroom-full-"))
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(mnt)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        mnt.rmdir()
-        pytest.skip(f"cannot mount a {SIZE} tmpfs (needs root / CAP_SYS_ADMIN): {proc.stderr.strip()}")
-    try:
+    with mounted_tmpfs(SIZE, "postroom-full-") as mnt:
         yield mnt
-    finally:
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
-        mnt.rmdir()
-
-
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
-
-
-def _receive_all(sqs: Any, url: str) -> dict[str, str]:
-    got: dict[str, str] = {}
-    empty = 0
-    while empty < 2:
-        r = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300)
-        msgs = r.get("Messages", [])
-        empty = empty + 1 if not msgs else 0
-        for m in msgs:
-            got[m["MessageId"]] = m["Body"]
-    return got
 
 
 def test_disk_full_is_503_loses_nothing_and_recovers_by_itself(small_disk: Path) -> None:
@@ -73,7 +49,7 @@ def test_disk_full_is_503_loses_nothing_and_recovers_by_itself(small_disk: Path)
             try:
                 acked[sqs.send_message(QueueUrl=url, MessageBody=body)["MessageId"]] = body
             except ClientError as exc:
-                failures.append(_error(exc))
+                failures.append(error_of(exc))
                 if len(failures) >= 5:
                     break
         assert failures, "the disk never filled up"
@@ -83,7 +59,7 @@ def test_disk_full_is_503_loses_nothing_and_recovers_by_itself(small_disk: Path)
         with pytest.raises(ClientError) as err:
             sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": "y" * 20_000}
                                                           for i in range(10)])
-        assert _error(err.value) == (503, "ServiceUnavailable")
+        assert error_of(err.value) == (503, "ServiceUnavailable")
         assert srv.proc is not None and srv.proc.poll() is None, "the server died"
 
         filler.unlink()  # space returns
@@ -91,7 +67,7 @@ def test_disk_full_is_503_loses_nothing_and_recovers_by_itself(small_disk: Path)
         for i in range(20):  # no restart: the next sends just work
             body = f"after {i}"
             after[sqs.send_message(QueueUrl=url, MessageBody=body)["MessageId"]] = body
-        got = _receive_all(sqs, url)
+        got = receive_all(sqs, url)
         assert {k: got.get(k) for k in acked} == acked, "an acknowledged message was lost"
         assert {k: got.get(k) for k in after} == after
         assert len(got) == len(acked) + len(after), "a failed send was stored after all"

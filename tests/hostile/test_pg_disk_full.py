@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
 
 from tests.api.conftest import Server, _shutdown, make_client
+from tests.hostile.full_disk import error_of, mounted_tmpfs, receive_all
 from tests.multinode.conftest import PrivatePostgres, private_pg  # noqa: F401 - the fixture
 
 SIZE = "8m"
@@ -30,41 +28,21 @@ SIZE = "8m"
 
 @pytest.fixture
 def small_tablespace(private_pg: PrivatePostgres) -> Iterator[Path]:  # noqa: F811 - the fixture
-    if shutil.which("mount") is None:
-        pytest.skip("no mount command")
-    mnt = Path(tempfile.mkdtemp(prefix="postroom-pgfull-"))
-    proc = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={SIZE}", "tmpfs", str(mnt)],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        mnt.rmdir()
-        pytest.skip(f"cannot mount a {SIZE} tmpfs (needs root / CAP_SYS_ADMIN): {proc.stderr.strip()}")
-    try:
-        space = mnt / "ts"
-        space.mkdir()
-        shutil.chown(space, "postgres", "postgres")
-        with psycopg.connect(private_pg.dsn, autocommit=True) as conn:
-            conn.execute(f"CREATE TABLESPACE small LOCATION '{space}'")
-            conn.execute("ALTER DATABASE postgres SET default_tablespace = small")
-        yield mnt
-    finally:
-        private_pg.remove()  # before the unmount: the cluster holds files in the tablespace
-        subprocess.run(["umount", "-l", str(mnt)], check=False)
-        mnt.rmdir()
+    with mounted_tmpfs(SIZE, "postroom-pgfull-") as mnt:
+        try:
+            space = mnt / "ts"
+            space.mkdir()
+            shutil.chown(space, "postgres", "postgres")
+            with psycopg.connect(private_pg.dsn, autocommit=True) as conn:
+                conn.execute(f"CREATE TABLESPACE small LOCATION '{space}'")
+                conn.execute("ALTER DATABASE postgres SET default_tablespace = small")
+            yield mnt
+        finally:
+            private_pg.remove()  # before the unmount: the cluster holds files in the tablespace
 
 
-def _error(exc: ClientError) -> tuple[int, str]:
-    return exc.response["ResponseMetadata"]["HTTPStatusCode"], exc.response["Error"]["Code"]
 
 
-def _receive_all(sqs: Any, url: str) -> dict[str, str]:
-    got: dict[str, str] = {}
-    empty = 0
-    while empty < 2:
-        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=300).get("Messages", [])
-        empty = empty + 1 if not msgs else 0
-        for m in msgs:
-            got[m["MessageId"]] = m["Body"]
-    return got
 
 
 def test_postgres_out_of_space_is_503_loses_nothing_and_recovers(private_pg: PrivatePostgres,  # noqa: F811
@@ -84,7 +62,7 @@ def test_postgres_out_of_space_is_503_loses_nothing_and_recovers(private_pg: Pri
             try:
                 acked[sqs.send_message(QueueUrl=url, MessageBody=body)["MessageId"]] = body
             except ClientError as exc:
-                failures.append(_error(exc))
+                failures.append(error_of(exc))
                 if len(failures) >= 5:
                     break
         assert failures, "the tablespace never filled up"
@@ -97,7 +75,7 @@ def test_postgres_out_of_space_is_503_loses_nothing_and_recovers(private_pg: Pri
         for i in range(20):  # no restart: the next sends just work
             body = f"after {i}"
             after[sqs.send_message(QueueUrl=url, MessageBody=body)["MessageId"]] = body
-        got = _receive_all(sqs, url)
+        got = receive_all(sqs, url)
         assert {k: got.get(k) for k in acked} == acked, "an acknowledged message was lost"
         assert {k: got.get(k) for k in after} == after
         assert len(got) == len(acked) + len(after), "a failed send was stored after all"

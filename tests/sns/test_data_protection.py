@@ -85,3 +85,19 @@ def test_policy_of_missing_topic(sns: Any) -> None:
     with pytest.raises(ClientError) as exc:
         sns.put_data_protection_policy(ResourceArn="nonsense", DataProtectionPolicy=json.dumps(POLICY))
     assert_sns_error(exc, "InvalidParameter", 400)
+
+
+def test_create_topic_with_a_policy(sns: Any) -> None:
+    """CreateTopic's DataProtectionPolicy parameter (AWS API Reference › CreateTopic) stores the
+    topic's policy, as PutDataProtectionPolicy does; an invalid one is InvalidParameter and creates
+    no topic."""
+    text = json.dumps(POLICY)
+    topic = sns.create_topic(Name=unique("dpc"), DataProtectionPolicy=text)["TopicArn"]
+    assert sns.get_data_protection_policy(ResourceArn=topic)["DataProtectionPolicy"] == text
+    name = unique("dpc-bad")
+    with pytest.raises(ClientError) as exc:
+        sns.create_topic(Name=name, DataProtectionPolicy="{not json")
+    assert_sns_error(exc, "InvalidParameter", 400, "JSON")
+    with pytest.raises(ClientError) as missing:
+        sns.get_topic_attributes(TopicArn=topic.rsplit(":", 1)[0] + ":" + name)
+    assert_sns_error(missing, "NotFound", 404)

@@ -34,7 +34,6 @@ import hmac
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
 
 from postroom.core.sns.model import caller_arn
 from postroom.ids import new_uuid
@@ -44,6 +43,7 @@ from postroom.protocol.credentials import Credential, CredentialStore
 from postroom.protocol.http import XML_CONTENT_TYPE, Request, Response
 from postroom.protocol.serialize import serialize_json_error, serialize_query_error, serialize_query_json_error
 from postroom.protocol.sns.dispatch import SNS_XMLNS, STS_XMLNS
+from postroom.protocol.sns.dispatch import error_response as sns_error_response
 
 INVALID_CLIENT_TOKEN_ID = "InvalidClientTokenId"
 ACCESS_DENIED = "AccessDenied"
@@ -66,12 +66,9 @@ SNS_CODES = {ACCESS_DENIED: "AuthorizationError"}
 UNSIGNED_SNS_LINKS = frozenset({"ConfirmSubscription", "Unsubscribe"})
 
 
-class AuthFailure(Exception):
-    def __init__(self, code: str, message: str, service: str | None = None) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.service = service
+AuthFailure = sigv4.SigV4Error
+"""A refused request: AWS's error code, message and the signature's service (one exception for
+the signature checks and for the checks made here)."""
 
 
 @dataclass(slots=True)
@@ -93,20 +90,17 @@ class Authenticator:
         """The verified signer, or AuthFailure. Everything is checked before the caller
         dispatches, so a refused request changes nothing."""
         headers = sigv4.header_map(raw_headers)
-        try:
-            signed = sigv4.parse_request(request.query_string, headers)
-            if signed is None:
-                raise AuthFailure(sigv4.MISSING_AUTHENTICATION_TOKEN, sigv4.MISSING_TOKEN_MESSAGE)
-            credential = self.store.get(signed.access_key)
-            if credential is None:
-                raise AuthFailure(INVALID_CLIENT_TOKEN_ID, INVALID_TOKEN_MESSAGE, signed.service)
-            if not _same_token(signed.security_token, credential.session_token):
-                raise AuthFailure(INVALID_CLIENT_TOKEN_ID, INVALID_TOKEN_MESSAGE, signed.service)
-            sigv4.check_time(signed, self.now())
-            sigv4.verify(signed, credential.secret_access_key, request.method, raw_path, request.query_string,
-                         headers, request.body)
-        except sigv4.SigV4Error as exc:
-            raise AuthFailure(exc.code, exc.message, exc.service) from None
+        signed = sigv4.parse_request(request.query_string, headers)
+        if signed is None:
+            raise AuthFailure(sigv4.MISSING_AUTHENTICATION_TOKEN, sigv4.MISSING_TOKEN_MESSAGE)
+        credential = self.store.get(signed.access_key)
+        if credential is None:
+            raise AuthFailure(INVALID_CLIENT_TOKEN_ID, INVALID_TOKEN_MESSAGE, signed.service)
+        if not _same_token(signed.security_token, credential.session_token):
+            raise AuthFailure(INVALID_CLIENT_TOKEN_ID, INVALID_TOKEN_MESSAGE, signed.service)
+        sigv4.check_time(signed, self.now())
+        sigv4.verify(signed, credential.secret_access_key, request.method, raw_path, request.query_string,
+                     headers, request.body)
         principal = Principal(signed.access_key, credential.account_id or self.default_account, signed.region,
                               signed.service)
         return Verified(principal, credential)
@@ -154,7 +148,6 @@ def error_response(failure: AuthFailure, service: str, json_protocol: bool, acce
         return Response(status, [(b"content-type", XML_CONTENT_TYPE), rid], body, failure.code)
     xmlns = STS_XMLNS if service == "sts" else SNS_XMLNS
     code = SNS_CODES.get(failure.code, failure.code) if service == "sns" else failure.code
-    text = (f'<?xml version="1.0"?><ErrorResponse xmlns="{xmlns}"><Error><Type>Sender</Type>'
-            f"<Code>{escape(code)}</Code><Message>{escape(failure.message)}</Message></Error>"
-            f"<RequestId>{request_id}</RequestId></ErrorResponse>")
-    return Response(status, [(b"content-type", XML_CONTENT_TYPE), rid], text.encode(), failure.code)
+    response = sns_error_response(xmlns, code, failure.message, True, status, request_id)
+    response.action = failure.code
+    return response

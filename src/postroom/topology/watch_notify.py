@@ -8,6 +8,7 @@ delivered is logged and counted (``postroom_watch_notifications_failed_total``).
 
 from __future__ import annotations
 
+import abc
 import json
 import os
 import queue
@@ -24,7 +25,7 @@ from postroom.topology.watch_state import Change
 QUEUE_SIZE = 1000
 
 
-class Sink:
+class Sink(abc.ABC):
     """A worker thread that handles changes one at a time, in order."""
 
     via = "sink"
@@ -66,8 +67,9 @@ class Sink:
             finally:
                 self._queue.task_done()
 
+    @abc.abstractmethod
     def deliver(self, change: Change) -> bool:
-        raise NotImplementedError
+        """Send one change; True when it arrived (the webhook answered 2xx, the command exited 0)."""
 
     def close(self, timeout: float) -> None:
         """Deliver what is queued (for at most ``timeout`` seconds), then stop the worker."""

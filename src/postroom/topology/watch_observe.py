@@ -32,7 +32,6 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from postroom.awsclient import AwsTarget
 from postroom.awsclient import _client_lock as client_lock  # a Session is not safe for concurrent client creation
-from postroom.probe import REPLY_QUEUE_PREFIX
 from postroom.topology.live import name_of_arn, read_live
 from postroom.topology.model import Declared, Subscription, SubscriptionKey, Topology, in_scope
 from postroom.topology.verify import RouteResult, verify
@@ -92,16 +91,10 @@ class TopologyObservation:
     live: Topology
 
 
-def without_reply_queues(live: Topology) -> Topology:
-    """The live topology minus probe reply queues (``postroom-probe-replies-*``) of other watch or
-    verify runs: temporary, never drift."""
-    return replace(live, queues={n: q for n, q in live.queues.items() if not n.startswith(REPLY_QUEUE_PREFIX)})
-
-
 def observe_topology(declared: Declared, aws: AwsTarget, probe: bool, consume: tuple[str, ...],
                      probe_timeout: float) -> TopologyObservation:
     """Drift, health, DLQs and (with ``probe``) every route's probe. Raises on endpoint errors."""
-    live = without_reply_queues(read_live(aws))
+    live = read_live(aws)  # without probe reply queues of other rounds: never drift
     report = verify(declared, live, aws, probe=False)
     findings = [WatchFinding(f.check, f.resources[0] if f.resources else "", f.severity, f.message, f.fix)
                 for f in report.findings]

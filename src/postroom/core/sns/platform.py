@@ -11,13 +11,13 @@ Pure: no IO. The store keeps what these functions decide.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from postroom.core.numbers import decimal_int
+from postroom.core.sns.validate import structured_message
 from postroom.errors import InvalidParameter, NotFound
 
 PLATFORMS: Final = ("ADM", "APNS", "APNS_SANDBOX", "APNS_VOIP", "APNS_VOIP_SANDBOX", "BAIDU", "GCM", "MACOS",
@@ -307,17 +307,8 @@ def message_for_platform(message: str, structure: str | None, platform: str) -> 
     ``APNS_SANDBOX`` …), else the ``default`` entry; ``None`` when there is neither."""
     if structure != "json":
         return message
-    try:
-        loaded = json.loads(message)
-    except (ValueError, RecursionError):
-        loaded = None
-    if not isinstance(loaded, dict):
-        raise InvalidParameter("Invalid parameter: Message Structure - JSON message body failed to parse")
-    for key in (platform, "default"):
-        value = loaded.get(key)
-        if isinstance(value, str):
-            return value
-    return None
+    entries = structured_message(message)
+    return entries.get(platform, entries.get("default"))
 
 
 def direct_message(message: str, structure: str | None, platform: str) -> str:

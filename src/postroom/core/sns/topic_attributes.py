@@ -70,8 +70,9 @@ MAX_KMS_KEY_LENGTH: Final = 2_048
 ARCHIVE_DAYS_MIN: Final = 1
 ARCHIVE_DAYS_MAX: Final = 365
 UNSUPPORTED: Final = ("DataProtectionPolicy",)
-"""Known to SNS but not to postroom: CreateTopic's ``DataProtectionPolicy`` parameter and
-the PutDataProtectionPolicy action are not implemented."""
+"""Not a topic attribute in postroom: a topic's data-protection policy is set with
+PutDataProtectionPolicy or CreateTopic's ``DataProtectionPolicy`` parameter, and read with
+GetDataProtectionPolicy."""
 
 
 def default_topic_policy(topic_arn: str, account: str) -> str:
@@ -186,7 +187,8 @@ _CANONICAL: Final[Mapping[str, Callable[[str, str, str], str]]] = {
 
 def _apply(attrs: dict[str, str], name: str, value: str, fifo: bool, prefix: str) -> None:
     if name in UNSUPPORTED:
-        raise InvalidParameter(f"{prefix}{name}: postroom does not support data protection policies.")
+        raise InvalidParameter(f"{prefix}{name}: set it with PutDataProtectionPolicy (or CreateTopic's "
+                               "DataProtectionPolicy parameter).")
     if name in FIFO_ONLY and not fifo:
         raise InvalidParameter(f"{prefix}{name}: {name} can only be set for FIFO topics.")
     if not isinstance(value, str):

@@ -110,7 +110,7 @@ def validate_subject(subject: str | None) -> None:
         raise InvalidParameter("Invalid parameter: Subject")
 
 
-def _structured(message: str) -> dict[str, str]:
+def structured_message(message: str) -> dict[str, str]:
     """A ``MessageStructure=json`` message: a JSON object whose string values are the
     per-protocol messages. "Keys in the JSON object that correspond to supported transport
     protocols must have simple JSON string values"; other values are ignored."""
@@ -133,7 +133,7 @@ def validate_message_structure(message: str, structure: str | None) -> None:
         return
     if structure != "json":
         raise InvalidParameter("Invalid parameter: MessageStructure")
-    if "default" not in _structured(message):
+    if "default" not in structured_message(message):
         raise InvalidParameter("Invalid parameter: Message Structure - No default entry in JSON message body")
 
 
@@ -144,7 +144,7 @@ def choose_message_for_protocol(message: str, structure: str | None, protocol: s
     :func:`validate_message_structure` on a message that would not have been accepted."""
     if structure != "json":
         return message
-    entries = _structured(message)
+    entries = structured_message(message)
     chosen = entries.get(protocol, entries.get("default"))
     if chosen is None:
         raise InvalidParameter("Invalid parameter: Message Structure - No default entry in JSON message body")

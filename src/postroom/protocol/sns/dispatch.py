@@ -16,7 +16,7 @@ import botocore.session
 from botocore.model import ServiceModel
 
 from postroom.core.sns.model import caller_arn, caller_user_id
-from postroom.errors import InvalidAction, InvalidParameter, PostroomError
+from postroom.errors import InvalidAction, PostroomError
 from postroom.ids import new_uuid
 from postroom.protocol.http import XML_CONTENT_TYPE, Request, Response
 from postroom.protocol.parse import parse_query_request
@@ -33,14 +33,6 @@ STS_VERSION = "2011-06-15"
 SNS_XMLNS = "http://sns.amazonaws.com/doc/2010-03-31/"
 STS_XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
 
-# Actions of botocore's SNS model that postroom answers with a clear error: SMS, mobile
-# push, platform applications, data protection.
-UNSUPPORTED_PREFIXES = ("CreatePlatform", "DeletePlatform", "GetPlatform", "SetPlatform", "ListPlatform",
-                        "CreateSMS", "DeleteSMS", "GetSMS", "SetSMS", "ListSMS", "VerifySMS", "CheckIfPhone",
-                        "OptInPhone", "ListPhone", "ListOrigination", "GetDataProtection", "PutDataProtection",
-                        "ListEndpointsByPlatform", "GetEndpointAttributes", "SetEndpointAttributes",
-                        "DeleteEndpoint")
-
 
 @cache
 def sns_model() -> ServiceModel:
@@ -52,7 +44,8 @@ def sts_model() -> ServiceModel:
     return botocore.session.get_session().get_service_model("sts")
 
 
-def _error(xmlns: str, code: str, message: str, sender: bool, status: int, request_id: str) -> Response:
+def error_response(xmlns: str, code: str, message: str, sender: bool, status: int, request_id: str) -> Response:
+    """An SNS or STS (query protocol) error document."""
     body = (f'<?xml version="1.0"?><ErrorResponse xmlns="{xmlns}"><Error>'
             f"<Type>{'Sender' if sender else 'Receiver'}</Type><Code>{escape(code)}</Code>"
             f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>")
@@ -74,11 +67,7 @@ class SnsDispatcher:
         try:
             handler = SNS_HANDLERS.get(action)
             op = self.operations.get(action)
-            if handler is None or op is None:
-                if op is not None and action.startswith(UNSUPPORTED_PREFIXES):
-                    raise InvalidParameter(
-                        f"Invalid parameter: Action {action}: postroom does not support SMS, mobile push, "
-                        "platform applications or data protection policies")
+            if handler is None or op is None:  # every action of botocore's SNS model has a handler
                 raise InvalidAction(f"The action {action or '(none)'} is not valid for this endpoint.")
             params = parse_query_request(op, form)
             result = await handler(self.service, ctx, params)
@@ -89,7 +78,7 @@ class SnsDispatcher:
             if not isinstance(exc, PostroomError):
                 log.exception("internal error in SNS %s", action)
             w = sns_wire_error(exc)
-            response = _error(SNS_XMLNS, w.query_code, w.message, w.sender_fault, w.status, request_id)
+            response = error_response(SNS_XMLNS, w.query_code, w.message, w.sender_fault, w.status, request_id)
             response.action = action or "-"
             return response
 
@@ -98,7 +87,7 @@ class SnsDispatcher:
         postroom answers with the account the request's credentials map to, as the IAM user
         that also appears as a subscription's SubscriptionPrincipal (:func:`caller_arn`)."""
         if action != "GetCallerIdentity":
-            return _error(STS_XMLNS, "InvalidAction", f"postroom does not implement STS {action}", True, 400,
+            return error_response(STS_XMLNS, "InvalidAction", f"postroom does not implement STS {action}", True, 400,
                           request_id)
         op = sts_model().operation_model("GetCallerIdentity")
         body = serialize_query_response(op, {"UserId": caller_user_id(ctx.account), "Account": ctx.account,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from postroom.core.sns.data_protection import validate_policy
 from postroom.core.sns.topic_changes import tag_map
 from postroom.protocol.sns.platform_handlers import PLATFORM_HANDLERS, direct_publish, is_direct
 from postroom.service.context import RequestContext
 from postroom.service.sns import PublishInput, SnsService
+from postroom.service.sns_platform import PlatformService
 
 Params = Mapping[str, Any]
 Result = dict[str, Any]
@@ -27,8 +29,17 @@ def _tags(p: Params) -> dict[str, str]:
 
 
 async def create_topic(s: SnsService, ctx: RequestContext, p: Params) -> Result:
+    """CreateTopic's ``DataProtectionPolicy`` parameter is the topic's policy, as
+    PutDataProtectionPolicy would set it; it is checked before the topic is created, so a bad
+    one creates nothing."""
     tags = _tags(p)
-    return {"TopicArn": (await s.create_topic(ctx, p["Name"], p.get("Attributes"), tags)).arn}
+    policy = p.get("DataProtectionPolicy") or None
+    if policy is not None:
+        validate_policy(policy)
+    topic = await s.create_topic(ctx, p["Name"], p.get("Attributes"), tags)
+    if policy is not None:
+        await PlatformService(s).put_data_protection_policy(ctx, topic.arn, policy)
+    return {"TopicArn": topic.arn}
 
 
 async def delete_topic(s: SnsService, ctx: RequestContext, p: Params) -> Result:
